@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/arena.h"
+
 /* Value types, by their binary encoding (spec 5.3.1). */
 enum {
     WASM_I32 = 0x7F,
@@ -205,7 +207,10 @@ typedef struct WasmModule {
     char **func_names;            /* from the "name" section; NULL or nfuncs
                                      entries, each possibly NULL */
 
-    struct TreeFunc **trees;      /* per defined function, after loading */
+    /* Built by the tree builder after validation: one TreeFunc per defined
+     * function, all allocated in tree_arena (freed with the module). */
+    struct TreeFunc **trees;
+    Arena tree_arena;
 } WasmModule;
 
 /* The function type of function index `func` (imported or defined). */

@@ -16,7 +16,7 @@
  *   - two WasmFuncInst have equal type_id exactly when their function types
  *     are equal (call_indirect compares ids, not structures).
  *
- * Book: chapter 5, book/05-wasm-interpreter.md
+ * Book: chapter 6, book/06-wasm-instances.md
  */
 #ifndef TINYSTDB_WASM_RUNTIME_H
 #define TINYSTDB_WASM_RUNTIME_H
@@ -95,9 +95,9 @@ uint32_t store_type_id(WasmStore *s, const WasmFuncType *ft);
 
 /* ---- provided by the tree interpreter (interp*.c, tree.c) ---------------- */
 
-/* Build m->trees for every defined function (after validation). */
+/* Build m->trees for every defined function (after validation), in
+ * m->tree_arena; wasm_module_free releases them. */
 Status tree_build_module(WasmModule *m, WasmError *err);
-void tree_free_module(WasmModule *m);
 
 /* Call f with its arguments in args_results[0..nparams); on return the
  * results are in args_results[0..nresults).  The array must have room for

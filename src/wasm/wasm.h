@@ -24,7 +24,7 @@
  * mismatch", "out of bounds memory access", "unknown import"), so the
  * spectest runner can compare it with the expected text.
  *
- * Book: chapter 5, book/05-wasm-interpreter.md
+ * Book: chapter 6, book/06-wasm-instances.md
  */
 #ifndef TINYSTDB_WASM_H
 #define TINYSTDB_WASM_H
