@@ -33,7 +33,7 @@ typedef enum WasmImm {
     IMM_TABLE,        /* a = table index */
     IMM_MEMARG,       /* a = alignment exponent, b = offset */
     IMM_MEMIDX,       /* a reserved 0x00 byte (memory.size, memory.grow, memory.fill) */
-    IMM_I32,          /* c = value (sign-extended to 64 bits, then used as u32) */
+    IMM_I32,          /* c = value, zero-extended from 32 bits */
     IMM_I64,          /* c = value */
     IMM_F32,          /* c = raw bits */
     IMM_F64,          /* c = raw bits */
