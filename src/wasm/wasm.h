@@ -136,6 +136,10 @@ Status wasm_instantiate(WasmStore *s, const WasmModule *m, WasmResolveFn resolve
                         WasmInstance **out, WasmError *err);
 
 Status wasm_instance_export(const WasmInstance *inst, const char *name, WasmExtern *out);
+/* The same for a name of `len` bytes, which may contain NUL bytes (the
+ * binary format allows any UTF-8 string as an export name). */
+Status wasm_instance_export_n(const WasmInstance *inst, const char *name, size_t len,
+                              WasmExtern *out);
 const WasmModule *wasm_instance_module(const WasmInstance *inst);
 /* Memory `idx` of the instance, or NULL. */
 WasmMemInst *wasm_instance_memory(const WasmInstance *inst, uint32_t idx);
