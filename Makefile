@@ -42,10 +42,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libtinystdb.a | cmocka
 	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libtinystdb.a -o $@ -lcmocka $(LDLIBS)
 
 $(BUILD)/spectest: tests/spectest.c $(BUILD)/libtinystdb.a
-	$(CC) $(CFLAGS) -Isrc $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
 $(BUILD)/wasmbench: bench/wasmbench.c $(BUILD)/libtinystdb.a
-	$(CC) $(CFLAGS) -Isrc $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
 $(BUILD)/bookcheck: tools/bookcheck.c
 	@mkdir -p $(BUILD)
@@ -68,7 +68,7 @@ demo: all
 	@sh examples/demo.sh $(BUILD)
 
 spectest: $(BUILD)/spectest
-	$(BUILD)/spectest $(or $(SPECTEST_DIR),$(SHARED)/spectest/json-2.0)
+	$(BUILD)/spectest $(if $(SPECTEST_DIR),,--suite 2.0) $(or $(SPECTEST_DIR),$(SHARED)/spectest/json-2.0)
 
 check-book: $(BUILD)/bookcheck
 	$(BUILD)/bookcheck .
