@@ -3,8 +3,10 @@
  *
  *   head -> [ block: used | ...free... ] -> [ older block ] -> NULL
  *
- * A request larger than a normal block gets a block of its own, so a big
- * allocation never wastes the rest of the current block.
+ * A request larger than a normal block gets a block of its own sized to
+ * fit.  That block becomes the newest, so whatever was left free in the
+ * previous block is not used again before the next reset (chapter 2,
+ * exercise 1, keeps it in use).
  *
  * Book: chapter 2, book/02-foundations.md
  */

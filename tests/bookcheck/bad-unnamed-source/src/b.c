@@ -1,0 +1,2 @@
+/* b.c - names no chapter. */
+int b;
