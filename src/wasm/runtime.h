@@ -23,6 +23,10 @@
 
 #include "wasm.h"
 
+/* The most elements a table may have, whatever its limits say: a module
+ * asking for more gets a clean error instead of exhausting memory. */
+#define WASM_TABLE_MAX_ELEMS 10000000u
+
 struct WasmMemInst {
     uint8_t *data;
     uint64_t size;          /* bytes */

@@ -24,7 +24,6 @@
 /* A table may not have more elements than this (80 MB of cells).  The
  * format allows 2^32-1; a hostile module asking for that would otherwise
  * make us allocate 32 GiB. */
-#define WASM_TABLE_MAX_ELEMS 10000000u
 
 /* What an owned object is, so wasm_store_free knows how to free it. */
 typedef enum StoreObjKind {

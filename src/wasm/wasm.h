@@ -83,8 +83,11 @@ typedef struct WasmStoreConfig {
 WasmStore *wasm_store_new(const WasmStoreConfig *cfg);
 void wasm_store_free(WasmStore *s);
 
-/* Fuel: each executed instruction costs one unit; at zero the call traps
- * with "out of fuel".  UINT64_MAX (the default) means unlimited. */
+/* Fuel bounds the work of a call: each call is charged the instruction
+ * count of the called function's body, and each branch back to a loop the
+ * count of the loop's body, so fuel is an upper bound on the instructions
+ * executed.  When it would go below zero the call traps with "out of
+ * fuel".  UINT64_MAX (the default) means unlimited. */
 void wasm_store_set_fuel(WasmStore *s, uint64_t fuel);
 uint64_t wasm_store_fuel(const WasmStore *s);
 /* Print every executed node, indented by depth (NULL: off). */
