@@ -44,7 +44,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libtinystdb.a | cmocka
 $(BUILD)/spectest: tests/spectest.c $(BUILD)/libtinystdb.a
 	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/wasmbench: bench/wasmbench.c $(BUILD)/libtinystdb.a
+$(BUILD)/wasmbench: tests/bench/wasmbench.c $(BUILD)/libtinystdb.a
 	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
 $(BUILD)/bookcheck: tools/bookcheck.c
@@ -62,7 +62,7 @@ check:
 	$(MAKE) BUILD=build/san OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
 bench: all $(BUILD)/wasmbench
-	@sh bench/run.sh $(BUILD)
+	@sh tests/bench/run.sh $(BUILD)
 
 demo: all
 	@sh examples/demo.sh $(BUILD)
