@@ -1,17 +1,17 @@
 #!/bin/sh
 # make bench: time the interpreter, then compare it with wabt's wasm-interp.
-# Usage: bench/run.sh BUILD_DIR   (run from anywhere; paths are repo-relative)
+# Usage: tests/bench/run.sh BUILD_DIR   (run from anywhere; paths are repo-relative)
 # Prints "bench NAME: VALUE UNIT" lines; exits non-zero if any program gave
 # a wrong result or could not run.
 # Book: chapter 8, book/08-cli.md
 BUILD=${1:-build}
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 status=0
 echo "# tinystdb interpreter, in process (best of 5 calls; lower is better)"
-"$BUILD/wasmbench" --dir bench || status=1
+"$BUILD/wasmbench" --dir tests/bench || status=1
 if command -v wasm-interp >/dev/null 2>&1; then
     echo "# against $(command -v wasm-interp) $(wasm-interp --version 2>/dev/null) (higher is better)"
-    "$BUILD/wasmbench" --dir bench --vs wasm-interp --tinystdb "$BUILD/tinystdb" || status=1
+    "$BUILD/wasmbench" --dir tests/bench --vs wasm-interp --tinystdb "$BUILD/tinystdb" || status=1
 else
     echo "bench wasm_vs_wasm_interp: skipped, wasm-interp (wabt) is not installed"
 fi

@@ -1,16 +1,16 @@
 /*
  * wasmbench.c - time the interpreter on the benchmark programs.
  *
- * Two modes (bench/run.sh uses both):
+ * Two modes (tests/bench/run.sh uses both):
  *
- *   wasmbench [--dir bench]
- *       Load each bench/NAME.wasm through the wasm.h API, call its export
+ *   wasmbench [--dir tests/bench]
+ *       Load each tests/bench/NAME.wasm through the wasm.h API, call its export
  *       with a fixed argument, and print one line per program:
  *           bench wasm_fib: 14.2 ns/call
  *       The time is the best of CALLS calls divided by the work units of
  *       one call (calls, iterations, bytes, multiply-adds, elements).
  *
- *   wasmbench --vs wasm-interp --tinystdb build/tinystdb [--dir bench]
+ *   wasmbench --vs wasm-interp --tinystdb build/tinystdb [--dir tests/bench]
  *       Run every program's no-argument export `bench` as a whole process
  *       on both engines, alternating, and print the ratio of their best
  *       CPU times (user + system):
@@ -41,7 +41,7 @@
 #define RUNS 3    /* runs per engine and program, as processes */
 
 typedef struct Bench {
-    const char *name;    /* bench/NAME.wasm, export NAME */
+    const char *name;    /* tests/bench/NAME.wasm, export NAME */
     uint32_t arg;        /* the argument of the timed call */
     uint8_t type;        /* result type */
     uint64_t expect;     /* result bits; bench() returns the same */
@@ -229,7 +229,7 @@ static bool compare(const char *dir, const Bench *b, const char *tinystdb, const
 
 int main(int argc, char **argv)
 {
-    const char *dir = "bench", *vs = NULL, *tinystdb = "build/tinystdb";
+    const char *dir = "tests/bench", *vs = NULL, *tinystdb = "build/tinystdb";
     for (int i = 1; i < argc; i += 2) {
         const char **opt = strcmp(argv[i], "--dir") == 0        ? &dir
                            : strcmp(argv[i], "--vs") == 0       ? &vs
