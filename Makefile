@@ -21,7 +21,7 @@ LIB_SRC  := $(filter-out src/cli/main.c, $(wildcard src/util/*.c src/wasm/*.c sr
               src/host/*.c src/net/*.c src/sched/*.c src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-TOOLS    := $(BUILD)/bookcheck $(BUILD)/spectest $(BUILD)/wasmbench
+TOOLS    := $(BUILD)/bookcheck $(BUILD)/spectest $(BUILD)/wasmbench $(BUILD)/dbbench
 
 .PHONY: all test check bench demo spectest check-book wasm clean cmocka
 all: $(BUILD)/tinystdb
@@ -47,6 +47,9 @@ $(BUILD)/spectest: tests/spectest.c $(BUILD)/libtinystdb.a
 $(BUILD)/wasmbench: tests/bench/wasmbench.c $(BUILD)/libtinystdb.a
 	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
+$(BUILD)/dbbench: tests/bench/dbbench.c $(BUILD)/libtinystdb.a
+	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
+
 $(BUILD)/bookcheck: tools/bookcheck.c
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
@@ -61,7 +64,7 @@ test: all $(TESTS) $(TOOLS)
 check:
 	$(MAKE) BUILD=build/san OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-bench: all $(BUILD)/wasmbench
+bench: all $(BUILD)/wasmbench $(BUILD)/dbbench
 	@sh tests/bench/run.sh $(BUILD)
 
 demo: all

@@ -15,4 +15,6 @@ if command -v wasm-interp >/dev/null 2>&1; then
 else
     echo "bench wasm_vs_wasm_interp: skipped, wasm-interp (wabt) is not installed"
 fi
+echo "# storage engine, in process (1M rows)"
+"$BUILD/dbbench" || status=1
 exit $status
