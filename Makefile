@@ -78,6 +78,7 @@ check-book: $(BUILD)/bookcheck
 
 wasm:
 	@sh tools/build-wasm.sh
+	@sh tools/build-modules.sh
 
 clean:
 	rm -rf build
