@@ -1,0 +1,350 @@
+/*
+ * identity.c - identities and connection ids: deriving, printing, parsing,
+ * and the random bytes that tokens and connection ids are made of.
+ *
+ * Numbers live little-endian in memory (`le`, the BSATN order); every text
+ * form is big-endian.  The helpers hex_out/hex_in walk the bytes from the
+ * most significant end, so each format/parse pair is one loop and one
+ * reversal.  The u128 decimal form is schoolbook long division and
+ * multiply-add on the bytes (C11 has no 128-bit integer type).
+ *
+ * Randomness comes only from /dev/urandom: the kernel's CSPRNG, which does
+ * not block once seeded and is what a token needs to be unguessable.  If
+ * it cannot be opened or read we fail with ST_IO; a server that silently
+ * fell back to rand() would hand out predictable tokens.
+ *
+ * Book: chapter 21, book/21-identities.md
+ */
+#include "identity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+Status identity_error(IdError *err, Status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* ---- hex, both directions -------------------------------------------- */
+
+static const char HEX[] = "0123456789abcdef";
+
+/* Big-endian lowercase hex of the n little-endian bytes le. */
+static void hex_out(const uint8_t *le, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = le[n - 1 - i];
+        out[2 * i] = HEX[b >> 4];
+        out[2 * i + 1] = HEX[b & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Parse 1 to 2n hex digits (big-endian, right-aligned: missing leading
+ * digits are zeros) into n little-endian bytes.  what names the thing in
+ * messages; at is the offset of s in the caller's text. */
+static Status hex_in(const char *s, size_t len, uint8_t *le, size_t n, const char *what,
+                     size_t at, IdError *err)
+{
+    memset(le, 0, n);
+    for (size_t i = 0; i < len; i++) {
+        int d = hex_digit(s[len - 1 - i]);   /* i-th digit from the right */
+        if (d < 0)
+            return identity_error(err, ST_MALFORMED, "%s: bad hex digit '%c' at offset %zu", what,
+                                  s[len - 1 - i], at + len - 1 - i);
+        le[i / 2] |= (uint8_t)(d << (4 * (i % 2)));
+    }
+    return ST_OK;
+}
+
+/* "0x" is optional when `need_prefix` is false.  The digit count must be
+ * `exact`, or between 1 and max when exact is 0. */
+static Status parse_number(const char *s, size_t len, uint8_t *le, size_t n, bool need_prefix,
+                           size_t exact, const char *what, IdError *err)
+{
+    size_t skip = len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 2 : 0;
+    if (need_prefix && skip == 0)
+        return identity_error(err, ST_MALFORMED, "%s: expected \"0x\" and hex digits", what);
+    size_t digits = len - skip;
+    if (exact ? digits != exact : digits == 0 || digits > 2 * n) {
+        if (exact)
+            return identity_error(err, ST_MALFORMED, "%s: expected %zu hex digits, got %zu",
+                                  what, exact, digits);
+        return identity_error(err, ST_MALFORMED, "%s: expected 1 to %zu hex digits, got %zu",
+                              what, 2 * n, digits);
+    }
+    return hex_in(s + skip, digits, le, n, what, skip, err);
+}
+
+/* ---- Identity ---------------------------------------------------------- */
+
+bool identity_equal(const Identity *a, const Identity *b)
+{
+    return memcmp(a->le, b->le, IDENTITY_LEN) == 0;
+}
+
+bool identity_is_zero(const Identity *id)
+{
+    static const Identity zero;
+    return identity_equal(id, &zero);
+}
+
+void identity_format_hex(const Identity *id, char out[IDENTITY_HEX_LEN + 1])
+{
+    hex_out(id->le, IDENTITY_LEN, out);
+}
+
+void identity_format_u256(const Identity *id, char out[IDENTITY_U256_LEN + 1])
+{
+    char hex[IDENTITY_HEX_LEN + 1];
+    identity_format_hex(id, hex);
+    size_t z = 0;
+    while (z < IDENTITY_HEX_LEN - 1 && hex[z] == '0')   /* keep at least one digit */
+        z++;
+    out[0] = '0';
+    out[1] = 'x';
+    memcpy(out + 2, hex + z, IDENTITY_HEX_LEN + 1 - z);
+}
+
+Status identity_parse_hex(const char *s, size_t len, Identity *out, IdError *err)
+{
+    return parse_number(s, len, out->le, IDENTITY_LEN, false, IDENTITY_HEX_LEN, "identity", err);
+}
+
+Status identity_parse_u256(const char *s, size_t len, Identity *out, IdError *err)
+{
+    return parse_number(s, len, out->le, IDENTITY_LEN, true, 0, "identity", err);
+}
+
+/* w[k] is bytes 8k..8k+7 read as a little-endian u64. */
+static void words(const uint8_t *le, size_t nwords, uint64_t *w)
+{
+    for (size_t k = 0; k < nwords; k++) {
+        w[k] = 0;
+        for (int j = 7; j >= 0; j--)
+            w[k] = w[k] << 8 | le[8 * k + (size_t)j];
+    }
+}
+
+void identity_words(const Identity *id, uint64_t w[4])
+{
+    words(id->le, 4, w);
+}
+
+/* Big-endian bytes (the written order) into an Identity. */
+static void from_be(const uint8_t be[IDENTITY_LEN], Identity *out)
+{
+    for (size_t i = 0; i < IDENTITY_LEN; i++)
+        out->le[i] = be[IDENTITY_LEN - 1 - i];
+}
+
+/* sha256([c2 00] ++ id26), whose first 4 bytes are the checksum. */
+static void checksum(const uint8_t id26[26], uint8_t out[SHA256_DIGEST_LEN])
+{
+    uint8_t input[28] = {0xc2, 0x00};
+    memcpy(input + 2, id26, 26);
+    sha256_digest(input, sizeof input, out);
+}
+
+void identity_from_claims(const char *issuer, const char *subject, Identity *out)
+{
+    uint8_t first[SHA256_DIGEST_LEN], sum[SHA256_DIGEST_LEN], be[IDENTITY_LEN];
+    Sha256 s;
+    sha256_init(&s);                          /* sha256(issuer "|" subject) */
+    sha256_update(&s, issuer, strlen(issuer));
+    sha256_update(&s, "|", 1);
+    sha256_update(&s, subject, strlen(subject));
+    sha256_final(&s, first);
+    checksum(first, sum);                     /* the id is first[0..26) */
+    be[0] = 0xc2;
+    be[1] = 0x00;
+    memcpy(be + 2, sum, 4);
+    memcpy(be + 6, first, 26);
+    from_be(be, out);
+}
+
+bool identity_checksum_ok(const Identity *id)
+{
+    uint8_t be[IDENTITY_LEN], sum[SHA256_DIGEST_LEN];
+    for (size_t i = 0; i < IDENTITY_LEN; i++)
+        be[i] = id->le[IDENTITY_LEN - 1 - i];
+    if (be[0] != 0xc2 || be[1] != 0x00)
+        return false;
+    checksum(be + 6, sum);
+    return memcmp(be + 2, sum, 4) == 0;
+}
+
+void identity_from_name(const char *name, Identity *out)
+{
+    uint8_t be[IDENTITY_LEN];
+    sha256_digest(name, strlen(name), be);
+    be[0] = 0xc2;
+    be[1] = 0x00;
+    from_be(be, out);
+}
+
+/* ---- ConnectionId ------------------------------------------------------ */
+
+bool identity_conn_equal(const ConnectionId *a, const ConnectionId *b)
+{
+    return memcmp(a->le, b->le, CONNID_LEN) == 0;
+}
+
+bool identity_conn_is_zero(const ConnectionId *c)
+{
+    static const ConnectionId zero;
+    return identity_conn_equal(c, &zero);
+}
+
+Status identity_conn_random(ConnectionId *out, IdError *err)
+{
+    do {   /* zero means "no connection"; 2^-128 odds, but cheap to rule out */
+        Status st = identity_random_bytes(out->le, CONNID_LEN, err);
+        if (st != ST_OK)
+            return st;
+    } while (identity_conn_is_zero(out));
+    return ST_OK;
+}
+
+void identity_conn_format_hex(const ConnectionId *c, char out[CONNID_HEX_LEN + 1])
+{
+    hex_out(c->le, CONNID_LEN, out);
+}
+
+Status identity_conn_parse_hex(const char *s, size_t len, ConnectionId *out, IdError *err)
+{
+    return parse_number(s, len, out->le, CONNID_LEN, false, CONNID_HEX_LEN, "connection id",
+                        err);
+}
+
+/* Divide the little-endian number in place by 10; return the remainder.
+ * Long division from the most significant byte, as on paper. */
+static unsigned divmod10(uint8_t le[CONNID_LEN])
+{
+    unsigned rem = 0;
+    for (size_t i = CONNID_LEN; i-- > 0;) {
+        unsigned cur = rem << 8 | le[i];
+        le[i] = (uint8_t)(cur / 10);
+        rem = cur % 10;
+    }
+    return rem;
+}
+
+void identity_conn_format_decimal(const ConnectionId *c, char out[CONNID_DECIMAL_LEN + 1])
+{
+    ConnectionId n = *c;
+    char rev[CONNID_DECIMAL_LEN];
+    size_t len = 0;
+    do
+        rev[len++] = (char)('0' + divmod10(n.le));
+    while (!identity_conn_is_zero(&n));
+    for (size_t i = 0; i < len; i++)
+        out[i] = rev[len - 1 - i];
+    out[len] = '\0';
+}
+
+/* le = le * 10 + digit; false when the result does not fit in 128 bits. */
+static bool muladd10(uint8_t le[CONNID_LEN], unsigned digit)
+{
+    unsigned carry = digit;
+    for (size_t i = 0; i < CONNID_LEN; i++) {
+        unsigned cur = le[i] * 10u + carry;
+        le[i] = (uint8_t)cur;
+        carry = cur >> 8;
+    }
+    return carry == 0;
+}
+
+Status identity_conn_parse_decimal(const char *s, size_t len, ConnectionId *out, IdError *err)
+{
+    memset(out->le, 0, CONNID_LEN);
+    if (len == 0 || len > CONNID_DECIMAL_LEN)
+        return identity_error(err, ST_MALFORMED, "connection id: expected 1 to %d decimal "
+                              "digits, got %zu", CONNID_DECIMAL_LEN, len);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return identity_error(err, ST_MALFORMED, "connection id: bad decimal digit '%c' "
+                                  "at offset %zu", s[i], i);
+        if (!muladd10(out->le, (unsigned)(s[i] - '0')))
+            return identity_error(err, ST_MALFORMED, "connection id: %.*s does not fit in "
+                                  "128 bits", (int)len, s);
+    }
+    return ST_OK;
+}
+
+void identity_conn_words(const ConnectionId *c, uint64_t w[2])
+{
+    words(c->le, 2, w);
+}
+
+/* ---- randomness and secrets -------------------------------------------- */
+
+static const char *random_path = "/dev/urandom";
+
+void identity_set_random_source(const char *path)
+{
+    random_path = path ? path : "/dev/urandom";
+}
+
+/* read() until n bytes arrived: a read may return fewer, or be
+ * interrupted by a signal. */
+static Status read_full(int fd, uint8_t *p, size_t n, IdError *err)
+{
+    while (n > 0) {
+        ssize_t got = read(fd, p, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return identity_error(err, ST_IO, "reading %s: %s", random_path,
+                                  got < 0 ? strerror(errno) : "unexpected end of file");
+        p += got;
+        n -= (size_t)got;
+    }
+    return ST_OK;
+}
+
+Status identity_random_bytes(void *out, size_t n, IdError *err)
+{
+    int fd;
+    do
+        fd = open(random_path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return identity_error(err, ST_IO, "cannot open %s for random bytes: %s", random_path,
+                              strerror(errno));
+    Status st = read_full(fd, out, n, err);
+    close(fd);
+    return st;
+}
+
+bool identity_ct_equal(const void *a, const void *b, size_t n)
+{
+    /* OR together the differences of every byte, with no early exit, so
+     * the time taken does not tell how long the matching prefix was. */
+    const volatile uint8_t *x = a, *y = b;
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= x[i] ^ y[i];
+    return diff == 0;
+}
