@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "leak_check.h"
 #include "util/alloc.h"
 #include "wasm/decode.h"
 #include "wasm/opcodes.h"
@@ -121,25 +122,6 @@ static inline void expect_body_error(const uint8_t *body, size_t n, const char *
     memcpy(payload + 2, body, n);
     section(&b, 10, payload, n + 2);
     expect_error(b.b, b.n, ST_MALFORMED, prefix, -1);
-}
-
-static inline int setup(void **state)
-{
-    static long live;
-    live = mem_live();
-    *state = &live;
-    return 0;
-}
-
-static inline int teardown(void **state)
-{
-    mem_fail_after(-1);
-    long live = *(long *)*state;
-    if (mem_live() != live) {
-        print_error("leak: %ld allocations not freed\n", mem_live() - live);
-        return -1;
-    }
-    return 0;
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -18,27 +18,10 @@
 #include <unistd.h>
 
 #include "host/describe.h"
+#include "leak_check.h"
 #include "wasm/wasm.h"
 
 int cmd_describe(int argc, char **argv);
-
-static int setup(void **state)
-{
-    static long live;
-    live = mem_live();
-    *state = &live;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    long live = *(long *)*state;
-    if (mem_live() != live) {
-        print_error("leak: %ld allocations not freed\n", mem_live() - live);
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- a small assembler ------------------------------------------------------ */
 

@@ -16,26 +16,8 @@
 #include "moddef_util.h"
 
 #include "host/describe.h"
+#include "leak_check.h"
 #include "util/json.h"
-
-static int setup(void **state)
-{
-    static long live;
-    live = mem_live();
-    *state = &live;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    mem_fail_after(-1);
-    long live = *(long *)*state;
-    if (mem_live() != live) {
-        print_error("leak: %ld allocations not freed\n", mem_live() - live);
-        return -1;
-    }
-    return 0;
-}
 
 static ModuleDef *decode_ok(const DefBuf *d)
 {

@@ -46,24 +46,9 @@ static const uint8_t width[ALG_KIND_COUNT] = {
     [ALG_F32] = 4, [ALG_F64] = 8,
 };
 
-static uint32_t load_u32(const uint8_t *p)
+unsigned bsatn_prim_width(AlgKind k)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* n <= 8 little-endian bytes as an unsigned integer. */
-static uint64_t load_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    while (n--)
-        v = v << 8 | p[n];
-    return v;
-}
-
-static bool is_signed(AlgKind k)
-{
-    return k == ALG_I8 || k == ALG_I16 || k == ALG_I32 || k == ALG_I64 ||
-           k == ALG_I128 || k == ALG_I256;
+    return (unsigned)k < ALG_KIND_COUNT ? width[k] : 0;
 }
 
 /* ---- floats in total order ----------------------------------------------- */
@@ -202,7 +187,7 @@ static Status check_string(Walk *w)
 {
     if (w->len - w->pos < 4)
         return truncated(w, "string length", 4);
-    size_t n = load_u32(w->p + w->pos);
+    size_t n = bsatn_load_u32(w->p + w->pos);
     if (w->len - w->pos - 4 < n)
         return truncated(w, "string", 4 + n);
     w->pos += 4;
@@ -218,7 +203,7 @@ static Status check_array(Walk *w, const AlgType *t, unsigned depth)
 {
     if (w->len - w->pos < 4)
         return truncated(w, "array count", 4);
-    size_t n = load_u32(w->p + w->pos);
+    size_t n = bsatn_load_u32(w->p + w->pos);
     unsigned budget = MEASURE_BUDGET;
     size_t min = min_size(w->ts, t->elem, &budget);
     /* Fail fast, before looping: n elements need >= n * min bytes and
@@ -351,9 +336,9 @@ static size_t skip(const Typespace *ts, const AlgType *t, const uint8_t *p)
         return width[t->kind];
     size_t off = 0;
     switch (t->kind) {
-    case ALG_STRING: return 4 + (size_t)load_u32(p);
+    case ALG_STRING: return 4 + (size_t)bsatn_load_u32(p);
     case ALG_ARRAY: {
-        uint32_t n = load_u32(p);
+        uint32_t n = bsatn_load_u32(p);
         const AlgType *e = alg_resolve(ts, t->elem);
         off = 4;
         if (e && width[e->kind])
@@ -400,7 +385,7 @@ static int cmp(const Typespace *ts, const AlgType *t, const uint8_t **pa, const 
  * then the shorter is smaller. */
 static int cmp_seq(const Typespace *ts, const AlgType *t, const uint8_t **pa, const uint8_t **pb)
 {
-    uint32_t na = load_u32(*pa), nb = load_u32(*pb);
+    uint32_t na = bsatn_load_u32(*pa), nb = bsatn_load_u32(*pb);
     uint32_t n = na < nb ? na : nb;
     *pa += 4, *pb += 4;
     const AlgType *e = t->kind == ALG_STRING ? alg_prim(ALG_U8) : alg_resolve(ts, t->elem);
@@ -432,9 +417,10 @@ static int cmp(const Typespace *ts, const AlgType *t, const uint8_t **pa, const 
     int c = 0;
     *pa += n, *pb += n;
     switch (t->kind) {
-    case ALG_F32: return cmp_u64(bsatn_f32_order(load_u32(a)), bsatn_f32_order(load_u32(b)));
+    case ALG_F32:
+        return cmp_u64(bsatn_f32_order(bsatn_load_u32(a)), bsatn_f32_order(bsatn_load_u32(b)));
     case ALG_F64:
-        return cmp_u64(bsatn_f64_order(load_le(a, 8)), bsatn_f64_order(load_le(b, 8)));
+        return cmp_u64(bsatn_f64_order(bsatn_load_le(a, 8)), bsatn_f64_order(bsatn_load_le(b, 8)));
     case ALG_STRING:
     case ALG_ARRAY: return cmp_seq(ts, t, pa, pb);
     case ALG_PRODUCT:
@@ -446,7 +432,7 @@ static int cmp(const Typespace *ts, const AlgType *t, const uint8_t **pa, const 
             return a[0] < b[0] ? -1 : 1;
         *pa += 1, *pb += 1;
         return cmp(ts, t->members[a[0]].type, pa, pb);
-    default: return cmp_int(a, b, n, is_signed(t->kind));   /* bool and integers */
+    default: return cmp_int(a, b, n, alg_kind_signed(t->kind));   /* bool and integers */
     }
 }
 

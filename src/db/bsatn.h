@@ -56,6 +56,26 @@ size_t bsatn_fixed_size(const Typespace *ts, const AlgType *t);
  * no overlongs, no surrogates, nothing above U+10FFFF); n when all valid. */
 size_t bsatn_utf8_prefix(const uint8_t *s, size_t n);
 
+/* Bytes of every value of a bool, integer or float kind (1 to 32); 0 for
+ * the other kinds, whose values vary in length. */
+unsigned bsatn_prim_width(AlgKind k);
+
+/* Little-endian loads from bytes already known to be long enough: n <= 8
+ * bytes as an unsigned integer, and the u32 count in front of every String
+ * and Array. */
+static inline uint64_t bsatn_load_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    while (n--)
+        v = v << 8 | p[n];
+    return v;
+}
+
+static inline uint32_t bsatn_load_u32(const uint8_t *p)
+{
+    return (uint32_t)bsatn_load_le(p, 4);
+}
+
 /* Floats in SpacetimeDB's total order (NaNs equal and greatest, -0 == +0):
  * the unsigned integer whose order is that order.  Used by compare and
  * by the key encoding, so both agree by construction. */

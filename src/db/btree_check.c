@@ -16,9 +16,7 @@
  * Book: chapter 10, book/10-btree.md
  */
 #include "btree_int.h"
-
-#include <stdarg.h>
-#include <stdio.h>
+#include "dberror.h"
 
 typedef struct Check {
     const BTree *t;
@@ -30,17 +28,8 @@ typedef struct Check {
     size_t count, nleaves, ninner;
 } Check;
 
-__attribute__((format(printf, 2, 3)))
-static Status bad(Check *c, const char *fmt, ...)
-{
-    if (c->msg && c->msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->msg, c->msglen, fmt, ap);
-        va_end(ap);
-    }
-    return ST_INVALID;
-}
+/* Every failure: the broken invariant goes into the caller's buffer. */
+#define bad(c, ...) db_check_fail((c)->msg, (c)->msglen, __VA_ARGS__)
 
 /* L1: the cells tile bytes[0..end) and each decodes within its space. */
 static Status check_cells(Check *c, const Leaf *l, uint32_t depth)

@@ -1,5 +1,6 @@
 /*
- * dberror.c - filling a DbError; the names of SpacetimeDB's errno values.
+ * dberror.c - filling a DbError; the names of SpacetimeDB's errno values;
+ * the message of a failed invariant check.
  *
  * Book: chapter 12, book/12-tables.md
  */
@@ -19,6 +20,17 @@ Status db_error(DbError *err, Status st, DbErrno code, const char *fmt, ...)
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     return st;
+}
+
+Status db_check_fail(char *msg, size_t msglen, const char *fmt, ...)
+{
+    if (msg && msglen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, msglen, fmt, ap);
+        va_end(ap);
+    }
+    return ST_INVALID;
 }
 
 const char *db_errno_name(DbErrno code)

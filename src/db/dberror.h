@@ -15,6 +15,8 @@
 #ifndef TINYSTDB_DB_DBERROR_H
 #define TINYSTDB_DB_DBERROR_H
 
+#include <stddef.h>
+
 #include "../util/status.h"
 
 /* SpacetimeDB's errno values (crates/primitives/src/errno.rs). */
@@ -47,6 +49,10 @@ typedef struct DbError {
 /* Fill err (may be NULL) and return st.  Defined in src/db/dberror.c. */
 Status db_error(DbError *err, Status st, DbErrno code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* For the *_check functions: print the broken invariant into msg (when
+ * msg is not NULL and msglen > 0) and return ST_INVALID. */
+Status db_check_fail(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* "UNIQUE_ALREADY_EXISTS" etc.; "UNKNOWN" for other values. */
 const char *db_errno_name(DbErrno code);
 

@@ -27,30 +27,6 @@
 #include "../util/alloc.h"
 #include "bsatn.h"
 
-static uint32_t load_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Bytes of bool and the integer kinds. */
-static unsigned int_width(AlgKind k)
-{
-    switch (k) {
-    case ALG_BOOL: case ALG_I8: case ALG_U8: return 1;
-    case ALG_I16: case ALG_U16: return 2;
-    case ALG_I32: case ALG_U32: return 4;
-    case ALG_I64: case ALG_U64: return 8;
-    case ALG_I128: case ALG_U128: return 16;
-    default: assert(k == ALG_I256 || k == ALG_U256); return 32;
-    }
-}
-
-static bool is_signed(AlgKind k)
-{
-    return k == ALG_I8 || k == ALG_I16 || k == ALG_I32 || k == ALG_I64 ||
-           k == ALG_I128 || k == ALG_I256;
-}
-
 /* Shrink out back to len bytes (keeping StrBuf's trailing NUL). */
 static void truncate_to(StrBuf *out, size_t len)
 {
@@ -72,9 +48,7 @@ static Status enc_int(const uint8_t *p, unsigned n, bool sign, StrBuf *out)
 
 static Status enc_float(const uint8_t *p, unsigned n, StrBuf *out)
 {
-    uint64_t bits = 0;
-    for (unsigned i = n; i-- > 0;)
-        bits = bits << 8 | p[i];
+    uint64_t bits = bsatn_load_le(p, n);
     bits = n == 4 ? bsatn_f32_order((uint32_t)bits) : bsatn_f64_order(bits);
     uint8_t be[8];
     for (unsigned i = 0; i < n; i++)
@@ -102,7 +76,7 @@ static Status enc(const Typespace *ts, const AlgType *t, const uint8_t **pp, Str
 
 static Status enc_array(const Typespace *ts, const AlgType *t, const uint8_t **pp, StrBuf *out)
 {
-    uint32_t n = load_u32(*pp);
+    uint32_t n = bsatn_load_u32(*pp);
     *pp += 4;
     const AlgType *e = alg_resolve(ts, t->elem);
     if (e->kind == ALG_U8) {   /* a byte array sorts like a string */
@@ -126,7 +100,7 @@ static Status enc(const Typespace *ts, const AlgType *t, const uint8_t **pp, Str
     Status st = ST_OK;
     switch (t->kind) {
     case ALG_STRING: {
-        uint32_t n = load_u32(p);
+        uint32_t n = bsatn_load_u32(p);
         *pp += 4 + (size_t)n;
         return enc_bytes(p + 4, n, out);
     }
@@ -143,9 +117,10 @@ static Status enc(const Typespace *ts, const AlgType *t, const uint8_t **pp, Str
     case ALG_F32: *pp += 4; return enc_float(p, 4, out);
     case ALG_F64: *pp += 8; return enc_float(p, 8, out);
     default: {   /* bool and the integers */
-        unsigned n = int_width(t->kind);
+        unsigned n = bsatn_prim_width(t->kind);
+        assert(n && "bool or an integer");
         *pp += n;
-        return enc_int(p, n, is_signed(t->kind), out);
+        return enc_int(p, n, alg_kind_signed(t->kind), out);
     }
     }
 }

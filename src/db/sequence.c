@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../util/alloc.h"
+#include "bsatn.h"
 
 const I128 I128_MAX = { UINT64_MAX, UINT64_MAX >> 1 };
 
@@ -25,11 +26,7 @@ I128 i128_from_i64(int64_t v)
 
 I128 i128_from_le(const uint8_t b[16])
 {
-    I128 r = { 0, 0 };
-    for (int i = 7; i >= 0; i--) {
-        r.lo = r.lo << 8 | b[i];
-        r.hi = r.hi << 8 | b[8 + i];
-    }
+    I128 r = { bsatn_load_le(b, 8), bsatn_load_le(b + 8, 8) };
     return r;
 }
 

@@ -489,17 +489,12 @@ Status table_delete_row(Table *t, const uint8_t *row, size_t len, bool *deleted,
     return table_op_end(t, st, mark, implicit);
 }
 
-static uint32_t load_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Validate an Array of rows: u32 count, then the rows, nothing after. */
 static Status validate_rows(const Table *t, const uint8_t *rel, size_t len, DbError *err)
 {
     if (len < 4)
         return db_error(err, ST_MALFORMED, DBE_BSATN_DECODE_ERROR, "rows: truncated count");
-    uint32_t n = load_u32(rel);
+    uint32_t n = bsatn_load_u32(rel);
     size_t off = 4;
     for (uint32_t i = 0; i < n; i++) {
         size_t used;
@@ -525,7 +520,7 @@ Status table_delete_eq_bsatn(Table *t, const uint8_t *rel, size_t len, uint64_t 
         return st;
     bool implicit;
     size_t mark = table_op_begin(t, &implicit);
-    uint32_t n = load_u32(rel);
+    uint32_t n = bsatn_load_u32(rel);
     size_t off = 4;
     for (uint32_t i = 0; i < n && st == ST_OK; i++) {
         size_t rlen = bsatn_value_len(t->ts, t->row_type, rel + off);

@@ -20,12 +20,11 @@
  */
 #include "types.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "../util/alloc.h"
 #include "../util/json.h"
+#include "bsatn.h"
 
 /* ---- primitives and the Typespace -------------------------------------- */
 
@@ -62,6 +61,12 @@ const char *alg_kind_name(AlgKind k)
         "f32", "f64",
     };
     return (unsigned)k < ALG_KIND_COUNT ? names[k] : "?";
+}
+
+bool alg_kind_signed(AlgKind k)
+{
+    return k == ALG_I8 || k == ALG_I16 || k == ALG_I32 || k == ALG_I64 ||
+           k == ALG_I128 || k == ALG_I256;
 }
 
 void typespace_init(Typespace *ts)
@@ -130,38 +135,26 @@ const AlgType *alg_resolve(const Typespace *ts, const AlgType *t)
  * catches pointer cycles among non-Ref nodes, which would be a bug. */
 #define CHECK_MAX_DEPTH 4096
 
-__attribute__((format(printf, 3, 4)))
-static Status check_fail(char *msg, size_t msglen, const char *fmt, ...)
-{
-    if (msg && msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msglen, fmt, ap);
-        va_end(ap);
-    }
-    return ST_INVALID;
-}
-
 static Status check_node(const Typespace *ts, const AlgType *t, unsigned depth,
                          char *msg, size_t msglen)
 {
     if (!t)
-        return check_fail(msg, msglen, "NULL type node");
+        return db_check_fail(msg, msglen, "NULL type node");
     if (depth > CHECK_MAX_DEPTH)
-        return check_fail(msg, msglen, "type tree deeper than %d (cycle?)",
-                                  CHECK_MAX_DEPTH);
+        return db_check_fail(msg, msglen, "type tree deeper than %d (cycle?)",
+                             CHECK_MAX_DEPTH);
     if ((unsigned)t->kind >= ALG_KIND_COUNT)
-        return check_fail(msg, msglen, "bad kind %d", (int)t->kind);
+        return db_check_fail(msg, msglen, "bad kind %d", (int)t->kind);
     bool composite = t->kind == ALG_PRODUCT || t->kind == ALG_SUM;
     if (!composite && t->nmembers)
-        return check_fail(msg, msglen, "%s node has members", alg_kind_name(t->kind));
+        return db_check_fail(msg, msglen, "%s node has members", alg_kind_name(t->kind));
     if (t->nmembers && !t->members)
-        return check_fail(msg, msglen, "members missing");
+        return db_check_fail(msg, msglen, "members missing");
     if (t->kind == ALG_SUM && t->nmembers > ALG_MAX_VARIANTS)
-        return check_fail(msg, msglen, "sum with %u variants", t->nmembers);
+        return db_check_fail(msg, msglen, "sum with %u variants", t->nmembers);
     if (t->kind == ALG_REF) {
         if (!alg_resolve(ts, t))
-            return check_fail(msg, msglen, "dangling or cyclic ref %u", t->ref);
+            return db_check_fail(msg, msglen, "dangling or cyclic ref %u", t->ref);
         return ST_OK;
     }
     if (t->kind == ALG_ARRAY)
@@ -177,9 +170,9 @@ static Status check_node(const Typespace *ts, const AlgType *t, unsigned depth,
 Status typespace_check(const Typespace *ts, char *msg, size_t msglen)
 {
     if (arena_check(&ts->arena) != ST_OK)
-        return check_fail(msg, msglen, "arena is corrupt");
+        return db_check_fail(msg, msglen, "arena is corrupt");
     if (ts->ntypes > ts->cap || (ts->cap && !ts->types))
-        return check_fail(msg, msglen, "ntypes %u > cap %u", ts->ntypes, ts->cap);
+        return db_check_fail(msg, msglen, "ntypes %u > cap %u", ts->ntypes, ts->cap);
     for (uint32_t i = 0; i < ts->ntypes; i++) {
         Status st = check_node(ts, ts->types[i], 0, msg, msglen);
         if (st != ST_OK)
@@ -211,8 +204,7 @@ static Status read_u32(MetaReader *r, const char *what, uint32_t *out)
     Status st = need(r, 4, what);
     if (st != ST_OK)
         return st;
-    const uint8_t *b = r->p + r->pos;
-    *out = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    *out = bsatn_load_u32(r->p + r->pos);
     r->pos += 4;
     return ST_OK;
 }

@@ -92,6 +92,8 @@ AlgSpecial alg_special(const AlgType *t);
 const char *alg_special_name(AlgSpecial s);
 /* "u32", "String", "Array", "Product", ... */
 const char *alg_kind_name(AlgKind k);
+/* True for the signed integer kinds, i8 to i256. */
+bool alg_kind_signed(AlgKind k);
 /* "(x: u32, name: String)", "(some: u8 | none: ())", "Array<u8>", "&3" for
  * Ref(3), special types by name ("Identity", "Option<String>"). */
 Status alg_type_format(const Typespace *ts, const AlgType *t, StrBuf *out);

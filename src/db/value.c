@@ -20,32 +20,6 @@
 
 #include "bsatn.h"
 
-static uint64_t load_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    while (n--)
-        v = v << 8 | p[n];
-    return v;
-}
-
-/* Bytes of bool, integer and float kinds; 0 for the others. */
-static unsigned prim_width(AlgKind k)
-{
-    static const uint8_t w[ALG_KIND_COUNT] = {
-        [ALG_BOOL] = 1, [ALG_I8] = 1, [ALG_U8] = 1, [ALG_I16] = 2, [ALG_U16] = 2,
-        [ALG_I32] = 4, [ALG_U32] = 4, [ALG_I64] = 8, [ALG_U64] = 8,
-        [ALG_I128] = 16, [ALG_U128] = 16, [ALG_I256] = 32, [ALG_U256] = 32,
-        [ALG_F32] = 4, [ALG_F64] = 8,
-    };
-    return (unsigned)k < ALG_KIND_COUNT ? w[k] : 0;
-}
-
-static bool is_signed(AlgKind k)
-{
-    return k == ALG_I8 || k == ALG_I16 || k == ALG_I32 || k == ALG_I64 ||
-           k == ALG_I128 || k == ALG_I256;
-}
-
 /* ---- decoding --------------------------------------------------------------- */
 
 typedef struct Builder {
@@ -57,7 +31,7 @@ typedef struct Builder {
 /* A scalar (bool, integer, float) from n bytes at p. */
 static void build_scalar(Value *v, const uint8_t *p, unsigned n)
 {
-    uint64_t bits = n <= 8 ? load_le(p, n) : 0;
+    uint64_t bits = n <= 8 ? bsatn_load_le(p, n) : 0;
     if (n > 8) {
         memcpy(v->wide, p, n);
     } else if (v->kind == ALG_BOOL) {
@@ -67,7 +41,7 @@ static void build_scalar(Value *v, const uint8_t *p, unsigned n)
         memcpy(&v->f32, &b32, 4);
     } else if (v->kind == ALG_F64) {
         memcpy(&v->f64, &bits, 8);
-    } else if (is_signed(v->kind)) {   /* sign-extend from n bytes */
+    } else if (alg_kind_signed(v->kind)) {   /* sign-extend from n bytes */
         uint64_t sign = UINT64_C(1) << (8 * n - 1);
         v->i = (int64_t)((bits ^ sign) - sign);
     } else {
@@ -101,13 +75,13 @@ static Status build(Builder *b, const AlgType *t, Value *v)
     t = alg_resolve(b->ts, t);
     memset(v, 0, sizeof *v);
     v->kind = t->kind;
-    unsigned n = prim_width(t->kind);
+    unsigned n = bsatn_prim_width(t->kind);
     if (n) {
         build_scalar(v, b->p, n);
         b->p += n;
         return ST_OK;
     }
-    uint32_t count = t->kind == ALG_STRING || t->kind == ALG_ARRAY ? (uint32_t)load_le(b->p, 4) : 0;
+    uint32_t count = t->kind == ALG_STRING || t->kind == ALG_ARRAY ? bsatn_load_u32(b->p) : 0;
     switch (t->kind) {
     case ALG_STRING: {
         char *s = arena_strndup(b->arena, (const char *)b->p + 4, count);
@@ -211,9 +185,9 @@ static Status enc_scalar(Encoder *e, const Value *v, unsigned n)
         memcpy(&bits, &v->f64, 8);
     } else if (n < 8) {
         uint64_t lim = UINT64_C(1) << (8 * n);
-        bool ok = is_signed(v->kind) ? v->i >= -(int64_t)(lim / 2) && v->i < (int64_t)(lim / 2)
-                                     : v->u < lim;
-        if (!ok && is_signed(v->kind))
+        bool sign = alg_kind_signed(v->kind);
+        bool ok = sign ? v->i >= -(int64_t)(lim / 2) && v->i < (int64_t)(lim / 2) : v->u < lim;
+        if (!ok && sign)
             return mismatch(e, "%lld does not fit %s", (long long)v->i, alg_kind_name(v->kind));
         if (!ok)
             return mismatch(e, "%llu does not fit %s", (unsigned long long)v->u,
@@ -280,7 +254,7 @@ static Status enc_value(Encoder *e, const AlgType *t, const Value *v, unsigned d
         return mismatch(e, "expected %s, found %s", alg_kind_name(r->kind), "nothing");
     if (v->kind != r->kind)
         return mismatch(e, "expected %s, found %s", alg_kind_name(r->kind), alg_kind_name(v->kind));
-    unsigned n = prim_width(r->kind);
+    unsigned n = bsatn_prim_width(r->kind);
     if (n)
         return enc_scalar(e, v, n);
     if (r->kind == ALG_STRING)
@@ -320,22 +294,10 @@ static int sign3(int c)
     return (c > 0) - (c < 0);
 }
 
-/* Little-endian two's complement of n bytes, most significant first. */
-static int cmp_wide(const uint8_t *a, const uint8_t *b, unsigned n, bool sign)
-{
-    for (unsigned i = n; i-- > 0;) {
-        unsigned flip = sign && i == n - 1 ? 0x80 : 0;
-        if ((a[i] ^ flip) != (b[i] ^ flip))
-            return (a[i] ^ flip) < (b[i] ^ flip) ? -1 : 1;
-    }
-    return 0;
-}
-
 static int cmp_scalar(const Value *a, const Value *b)
 {
-    unsigned n = prim_width(a->kind);
-    if (n > 8)
-        return cmp_wide(a->wide, b->wide, n, is_signed(a->kind));
+    if (bsatn_prim_width(a->kind) > 8)   /* wide holds the BSATN bytes */
+        return bsatn_compare(NULL, alg_prim(a->kind), a->wide, b->wide);
     uint64_t x, y;
     switch (a->kind) {
     case ALG_BOOL: return (int)a->b - (int)b->b;
@@ -352,7 +314,7 @@ static int cmp_scalar(const Value *a, const Value *b)
         x = bsatn_f64_order(x), y = bsatn_f64_order(y);
         break;
     default:
-        if (is_signed(a->kind))
+        if (alg_kind_signed(a->kind))
             return (a->i > b->i) - (a->i < b->i);
         x = a->u, y = b->u;
     }
@@ -363,7 +325,7 @@ int value_compare(const Value *a, const Value *b)
 {
     if (a->kind != b->kind)
         return a->kind < b->kind ? -1 : 1;
-    if (prim_width(a->kind))
+    if (bsatn_prim_width(a->kind))
         return cmp_scalar(a, b);
     switch (a->kind) {
     case ALG_STRING: {

@@ -55,6 +55,24 @@ Status moddef_read_product(ModReader *r, const char *what, const AlgType **out);
  * (and ST_NOMEM in r->err) when out of memory. */
 void *moddef_alloc(ModReader *r, size_t n, size_t size);
 
+/* The typespace that starts both formats: a count, then that many
+ * AlgebraicTypes, added to def->ts in order (moddef_read.c). */
+Status moddef_read_typespace(ModReader *r);
+
+/* A count, then that many elements, each read by `one` into a fresh array
+ * in the def's arena.  For functions with a `Status st` in scope: any
+ * failure returns it. */
+#define READ_ARRAY(r, what, minb, arr, n, one)                                       \
+    do {                                                                             \
+        if ((st = moddef_read_count((r), (what), (minb), &(n))) != ST_OK)            \
+            return st;                                                               \
+        if (!((arr) = moddef_alloc((r), (n), sizeof *(arr))))                        \
+            return ST_NOMEM;                                                         \
+        for (uint32_t i_ = 0; i_ < (n); i_++)                                        \
+            if ((st = one((r), &(arr)[i_])) != ST_OK)                                \
+                return st;                                                           \
+    } while (0)
+
 /* The two formats (moddef.c, moddef_v8.c): read the variant's payload. */
 Status moddef_decode_v9(ModReader *r);
 Status moddef_decode_v8(ModReader *r);

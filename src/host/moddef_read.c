@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../db/bsatn.h"
 #include "../util/json.h"
 
 void moddef_where(ModReader *r, const char *fmt, ...)
@@ -60,19 +61,11 @@ Status moddef_read_u8(ModReader *r, const char *what, uint8_t *out)
     return st;
 }
 
-static uint64_t le(const uint8_t *b, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
 Status moddef_read_u16(ModReader *r, const char *what, uint16_t *out)
 {
     Status st = need(r, 2, what);
     if (st == ST_OK) {
-        *out = (uint16_t)le(r->p + r->pos, 2);
+        *out = (uint16_t)bsatn_load_le(r->p + r->pos, 2);
         r->pos += 2;
     }
     return st;
@@ -82,7 +75,7 @@ Status moddef_read_u32(ModReader *r, const char *what, uint32_t *out)
 {
     Status st = need(r, 4, what);
     if (st == ST_OK) {
-        *out = (uint32_t)le(r->p + r->pos, 4);
+        *out = bsatn_load_u32(r->p + r->pos);
         r->pos += 4;
     }
     return st;
@@ -231,4 +224,18 @@ Status moddef_read_product(ModReader *r, const char *what, const AlgType **out)
     }
     *out = t;
     return ST_OK;
+}
+
+Status moddef_read_typespace(ModReader *r)
+{
+    uint32_t ntypes;
+    r->where[0] = '\0';   /* "the typespace" says it all */
+    Status st = moddef_read_count(r, "the typespace", 1, &ntypes);
+    for (uint32_t i = 0; st == ST_OK && i < ntypes; i++) {
+        const AlgType *t;
+        st = moddef_read_type(r, "a typespace entry", &t);
+        if (st == ST_OK && typespace_add(&r->def->ts, t, NULL) != ST_OK)
+            return moddef_error(r->err, ST_NOMEM, "out of memory");
+    }
+    return st;
 }

@@ -347,32 +347,12 @@ static Status read_type_alias(ModReader *r, ModTypeDef *td)
     return split_type_name(r, full, td);
 }
 
-#define READ_ARRAY(r, what, minb, arr, n, one)                                       \
-    do {                                                                             \
-        if ((st = moddef_read_count((r), (what), (minb), &(n))) != ST_OK)            \
-            return st;                                                               \
-        if (!((arr) = moddef_alloc((r), (n), sizeof *(arr))))                        \
-            return ST_NOMEM;                                                         \
-        for (uint32_t i_ = 0; i_ < (n); i_++)                                        \
-            if ((st = one((r), &(arr)[i_])) != ST_OK)                                \
-                return st;                                                           \
-    } while (0)
-
 Status moddef_decode_v8(ModReader *r)
 {
     ModuleDef *def = r->def;
-    Status st;
-    uint32_t ntypes;
-    r->where[0] = '\0';   /* "the typespace" says it all */
-    if ((st = moddef_read_count(r, "the typespace", 1, &ntypes)) != ST_OK)
+    Status st = moddef_read_typespace(r);
+    if (st != ST_OK)
         return st;
-    for (uint32_t i = 0; i < ntypes; i++) {
-        const AlgType *t;
-        if ((st = moddef_read_type(r, "a typespace entry", &t)) != ST_OK)
-            return st;
-        if (typespace_add(&def->ts, t, NULL) != ST_OK)
-            return moddef_error(r->err, ST_NOMEM, "out of memory");
-    }
     READ_ARRAY(r, "the tables", 27, def->tables, def->ntables, read_table_desc);
     READ_ARRAY(r, "the reducers", 8, def->reducers, def->nreducers, read_reducer_v8);
     READ_ARRAY(r, "the misc exports", 9, def->types, def->ntypes, read_type_alias);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../util/alloc.h"
+#include "../util/json.h"
 
 void reader_init(Reader *r, const uint8_t *bytes, size_t len, WasmError *err)
 {
@@ -183,43 +184,12 @@ Status reader_len(Reader *r, uint32_t *out)
     return ST_OK;
 }
 
-/* Length of the UTF-8 sequence starting at s[0] (n bytes available), or 0
- * when it is not the shortest encoding of a Unicode scalar value. */
-static size_t utf8_seq(const uint8_t *s, size_t n)
-{
-    uint8_t b = s[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xBF;   /* allowed range of the second byte */
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF)
-        len = 2;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3;
-        if (b == 0xE0)
-            lo = 0xA0;   /* shorter form exists */
-        if (b == 0xED)
-            hi = 0x9F;   /* UTF-16 surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4;
-        if (b == 0xF0)
-            lo = 0x90;
-        if (b == 0xF4)
-            hi = 0x8F;   /* beyond U+10FFFF */
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
+/* Names obey the same strict UTF-8 rules as JSON text and BSATN strings,
+ * so the one decoder of src/util/json.c serves all three. */
 bool reader_utf8_valid(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = json_utf8_len((const char *)s + i, n - i);
         if (!k)
             return false;
         i += k;

@@ -28,20 +28,6 @@
 #include "../util/alloc.h"
 #include "opcodes.h"
 
-const char *validate_type_name(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    case WASM_FUNCREF: return "funcref";
-    case WASM_EXTERNREF: return "externref";
-    case VT_UNKNOWN: return "any value";
-    default: return "?";
-    }
-}
-
 static const char *kind_name(WasmExternKind k)
 {
     switch (k) {
@@ -149,8 +135,8 @@ static Status check_const_expr(const WasmModule *m, const WasmExpr *e, uint8_t w
     if (n != 1 || last != want)
         return wasm_error(err, ST_INVALID, pos,
                           "type mismatch: %s must give one %s, not %u value(s)%s%s", where,
-                          validate_type_name(want), n, n == 1 ? " of type " : "",
-                          n == 1 ? validate_type_name(last) : "");
+                          wasm_valtype_name(want), n, n == 1 ? " of type " : "",
+                          n == 1 ? wasm_valtype_name(last) : "");
     return ST_OK;
 }
 
@@ -180,8 +166,8 @@ static Status check_elem(const WasmModule *m, uint32_t idx, WasmError *err)
         if (m->tables[e->table].elem_type != e->elem_type)
             return wasm_error(err, ST_INVALID, e->pos,
                               "type mismatch: elem segment %u of %s for a table of %s", idx,
-                              validate_type_name(e->elem_type),
-                              validate_type_name(m->tables[e->table].elem_type));
+                              wasm_valtype_name(e->elem_type),
+                              wasm_valtype_name(m->tables[e->table].elem_type));
         snprintf(where, sizeof where, "offset of elem segment %u", idx);
         if ((st = check_const_expr(m, &e->offset, WASM_I32, where, err)) != ST_OK)
             return st;

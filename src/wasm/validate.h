@@ -56,9 +56,6 @@ typedef struct Validator {
     const WasmCode *code;     /* body being checked */
 } Validator;
 
-/* "i32", "funcref", ... and "any value" for VT_UNKNOWN (validate.c). */
-const char *validate_type_name(uint8_t t);
-
 /* Check the body of defined function `func` (an index in the function
  * index space, >= m->nimported_funcs). */
 Status validate_code_body(Validator *v, uint32_t func);

@@ -68,7 +68,7 @@ static Status fail_unknown(Validator *v, const char *space, uint32_t idx)
 static Status mismatch(Validator *v, uint8_t expect, const char *found)
 {
     return fail(v, ST_INVALID, "type mismatch", "expected %s, found %s",
-                validate_type_name(expect), found);
+                expect == VT_UNKNOWN ? "any value" : wasm_valtype_name(expect), found);
 }
 
 static Status nomem(Validator *v)
@@ -115,7 +115,7 @@ static Status pop_val(Validator *v, uint8_t expect, uint8_t *actual)
     else if (!f->unreachable)
         return mismatch(v, expect, "nothing");
     if (t != expect && t != VT_UNKNOWN && expect != VT_UNKNOWN)
-        return mismatch(v, expect, validate_type_name(t));
+        return mismatch(v, expect, wasm_valtype_name(t));
     if (actual)
         *actual = t;
     return ST_OK;
@@ -147,7 +147,7 @@ static Status peek_vals(Validator *v, const uint8_t *types, uint32_t n)
         }
         uint8_t t = v->vals.items[v->vals.len - i];
         if (t != expect && t != VT_UNKNOWN)
-            return mismatch(v, expect, validate_type_name(t));
+            return mismatch(v, expect, wasm_valtype_name(t));
     }
     return ST_OK;
 }
@@ -308,7 +308,7 @@ static Status need_data(Validator *v, uint32_t idx)
 /* Two reference types that must agree (table.copy, table.init). */
 static Status same_ref(Validator *v, uint8_t dst, uint8_t src)
 {
-    return dst == src ? ST_OK : mismatch(v, dst, validate_type_name(src));
+    return dst == src ? ST_OK : mismatch(v, dst, wasm_valtype_name(src));
 }
 
 static Status check_br_table(Validator *v, const WasmInsn *in)
@@ -562,9 +562,9 @@ static Status do_select(Validator *v)
         return st;
     if (!is_num(t1) || !is_num(t2))
         return fail(v, ST_INVALID, "type mismatch", "untyped select of %s",
-                    validate_type_name(is_num(t1) ? t2 : t1));
+                    wasm_valtype_name(is_num(t1) ? t2 : t1));
     if (t1 != t2 && t1 != VT_UNKNOWN && t2 != VT_UNKNOWN)
-        return mismatch(v, t1, validate_type_name(t2));
+        return mismatch(v, t1, wasm_valtype_name(t2));
     return push_val(v, t1 == VT_UNKNOWN ? t2 : t1);
 }
 
@@ -574,7 +574,7 @@ static Status do_ref_is_null(Validator *v)
     Status st = pop_val(v, VT_UNKNOWN, &t);
     if (st == ST_OK && !is_ref(t))
         return fail(v, ST_INVALID, "type mismatch", "expected a reference, found %s",
-                    validate_type_name(t));
+                    wasm_valtype_name(t));
     return st == ST_OK ? push_val(v, WASM_I32) : st;
 }
 
