@@ -17,4 +17,6 @@ else
 fi
 echo "# storage engine, in process (1M rows)"
 "$BUILD/dbbench" || status=1
+echo "# network layer: echo round trips, 50 connections"
+"$BUILD/loopbench" || status=1
 exit $status
