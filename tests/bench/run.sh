@@ -17,6 +17,8 @@ else
 fi
 echo "# storage engine, in process (1M rows)"
 "$BUILD/dbbench" || status=1
+echo "# module host, in process"
+"$BUILD/hostbench" || status=1
 echo "# network layer: echo round trips, 50 connections"
 "$BUILD/loopbench" || status=1
 exit $status
