@@ -7,7 +7,7 @@
  * write -> parse round trips, allocation-failure injection, and a small
  * deterministic mutation fuzz that must never crash.
  *
- * Book: chapter 2, book/02-foundations.md
+ * Book: chapter 24, book/24-json.md
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -26,7 +26,7 @@
  * buffer can be sized: decoding only ever shrinks), then decode and
  * validate into it.  The writer is in json_write.c.
  *
- * Book: chapter 2, book/02-foundations.md
+ * Book: chapter 24, book/24-json.md
  */
 #include "json.h"
 

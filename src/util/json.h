@@ -27,7 +27,7 @@
  *     the parser's recursion is bounded too, and every allocation is
  *     proportional to the input length.
  *
- * Book: chapter 2, book/02-foundations.md
+ * Book: chapter 24, book/24-json.md
  */
 #ifndef TINYSTDB_JSON_H
 #define TINYSTDB_JSON_H

@@ -8,7 +8,7 @@
  * '"', '\\' and control characters must be escaped; everything else,
  * including multi-byte UTF-8, is copied as is.
  *
- * Book: chapter 2, book/02-foundations.md
+ * Book: chapter 24, book/24-json.md
  */
 #include "json.h"
 
