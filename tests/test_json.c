@@ -217,6 +217,31 @@ static void test_json_depth(void **state)
     strbuf_fini(&sb);
 }
 
+/* An array of n zeros: n + 1 values. */
+static Status parse_zeros(size_t n)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    assert_int_equal(strbuf_putc(&sb, '['), ST_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(strbuf_puts(&sb, i ? ",0" : "0"), ST_OK);
+    assert_int_equal(strbuf_putc(&sb, ']'), ST_OK);
+    Arena a;
+    arena_init(&a);
+    JsonValue *v;
+    Status st = json_parse(&a, sb.data, sb.len, &v, NULL);
+    arena_fini(&a);
+    strbuf_fini(&sb);
+    return st;
+}
+
+static void test_json_value_budget(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_zeros(JSON_MAX_VALUES - 1), ST_OK);
+    assert_int_equal(parse_zeros(JSON_MAX_VALUES), ST_LIMIT);
+}
+
 static void test_json_integers(void **state)
 {
     (void)state;
@@ -442,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_json_invalid),
         cmocka_unit_test(test_json_error_position),
         cmocka_unit_test(test_json_depth),
+        cmocka_unit_test(test_json_value_budget),
         cmocka_unit_test(test_json_integers),
         cmocka_unit_test(test_json_accessors),
         cmocka_unit_test(test_json_write_string),

@@ -41,6 +41,7 @@ typedef struct Parser {
     Arena *arena;
     const char *start, *p, *end;
     unsigned depth;               /* containers currently open */
+    size_t values;                /* values parsed so far (JSON_MAX_VALUES) */
     VEC(JsonMember) scratch;      /* children of the open containers */
     JsonError *err;
 } Parser;
@@ -450,6 +451,8 @@ static Status parse_value(Parser *ps, JsonValue *v)
     v->offset = (size_t)(ps->p - ps->start);
     if (ps->p == ps->end)
         return unexpected(ps);
+    if (++ps->values > JSON_MAX_VALUES)
+        return fail(ps, ps->p, ST_LIMIT, "more than %d values", JSON_MAX_VALUES);
     switch (*ps->p) {
     case '{':
         return parse_object(ps, v);

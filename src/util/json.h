@@ -41,6 +41,12 @@
 #include "vec.h"
 
 #define JSON_MAX_DEPTH 128
+/* The most values (of any kind) one document may hold.  A DOM costs about
+ * 130 bytes per value while parsing (the JsonValue plus its scratch
+ * entry), and a value can be as short as two input bytes ("0,"), so
+ * without this bound a 64 MiB line could ask for gigabytes.  Big byte
+ * strings travel as one hex or base64 string, which counts as one value. */
+#define JSON_MAX_VALUES 1000000
 
 typedef enum JsonType {
     JSON_NULL,
