@@ -31,7 +31,7 @@ if ! command -v "$CLANG" >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1
     exit 1
 fi
 EXAMPLES="examples/quickstart-chat examples/players examples/bank examples/reminders
-          examples/bench-insert"
+          examples/bench-insert tests/modules"
 dirs=${*:-$EXAMPLES}
 for dir in $dirs; do
     dir=${dir%/}

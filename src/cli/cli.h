@@ -49,6 +49,9 @@ Status cmd_wasm_load(const char *path, WasmModule **out);
  * with the reason in err. */
 Status cmd_wasm_read_file(const char *path, uint8_t **bytes, size_t *len, WasmError *err);
 
+/* `tinystdb start [--listen HOST:PORT] [--data-dir DIR]` (cmd_start.c). */
+int cmd_start(int argc, char **argv);
+
 /* `tinystdb describe --wasm FILE.wasm [--json]` (cmd_describe.c). */
 int cmd_describe(int argc, char **argv);
 

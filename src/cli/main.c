@@ -24,6 +24,7 @@ static int help_cmd(int argc, char **argv);
 static const CliCommand commands[] = {
     {"wasm", "run|validate|dump ...", "run, validate or inspect a WebAssembly module",
      cmd_wasm_main},
+    {"start", "[--listen HOST:PORT] [--data-dir DIR]", "run the database server", cmd_start},
     {"describe", "--wasm FILE.wasm [--json]", "print a module's tables and reducers",
      cmd_describe},
     {"help", "[COMMAND]", "show this help, or one command's help", help_cmd},

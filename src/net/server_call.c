@@ -1,0 +1,173 @@
+/*
+ * server_call.c - CallReducer: from a request to a TransactionUpdate.
+ *
+ * The straight line of one call (chapter 22 walks it with every step):
+ *
+ *   req.reducer, req.args (JSON text)
+ *     ─module_call_json─► sats_json_args_to_bsatn ─► module_run:
+ *        tx_begin ─► __call_reducer__ (imports write the tables) ─► tx_commit
+ *     ─► HostResult {outcome, message, delta, fuel, duration}
+ *     ─► rows of the delta as SATS-JSON text (sats_json_from_bsatn)
+ *     ─► ProtoReply TransactionUpdate ─► proto_encode_reply ─► conn_send
+ *
+ * What the caller is told, as in SpacetimeDB (client-protocol.md §4, §7):
+ *   committed       {"Committed": {"tables": [...]}}
+ *   Err(msg)        {"Failed": msg}
+ *   trap            {"Failed": "The instance encountered a fatal error."}
+ *                   (the trap and the panic text go to the module log)
+ *   out of fuel     {"OutOfEnergy": []}
+ *   nothing ran     (unknown reducer, bad arguments, a lifecycle reducer)
+ *                   {"Failed": why} on SpacetimeDB's message-error path:
+ *                   reducer_id 4294967295, args "[]", request_id 0.
+ * With flags = NoSuccessNotify the caller hears nothing when the reducer
+ * ran (it is "not tracked"); errors about the message itself still reach it.
+ *
+ * Rows: until subscriptions (issue 6), the caller gets every changed row
+ * of every table it may read (public tables; private ones too for the
+ * owner), in SATS_JSON_ROW style, the named-object shape, used for every
+ * row this server sends.  SpacetimeDB sends the caller only the rows its
+ * subscriptions match; issue 6 narrows this list the same way.
+ *
+ * Book: chapter 22, book/22-server.md
+ */
+#include "server_int.h"
+
+#include <string.h>
+
+#include "../host/sats_json.h"
+
+/* Each row of `rows` as JSON text, copied into the scratch arena. */
+static Status rows_json(Server *s, Table *t, const RowList *rows, ProtoStrList *out)
+{
+    out->len = 0;
+    out->items = NULL;
+    if (rows->count == 0)
+        return ST_OK;
+    ProtoStr *items = arena_calloc(&s->scratch, rows->count, sizeof *items);
+    if (!items)
+        return ST_NOMEM;
+    StrBuf sb;
+    strbuf_init(&sb);
+    Status st = ST_OK;
+    for (size_t i = 0; st == ST_OK && i < rows->count; i++) {
+        size_t len;
+        const uint8_t *row = rowlist_get(rows, i, &len);
+        DbError err;
+        strbuf_clear(&sb);
+        st = sats_json_from_bsatn(table_typespace(t), table_row_type(t), row, len, NULL,
+                                  SATS_JSON_ROW, &sb, &err);
+        if (st == ST_OK && !(items[i].s = arena_strndup(&s->scratch, sb.data ? sb.data : "", sb.len)))
+            st = ST_NOMEM;
+        items[i].len = sb.len;
+    }
+    strbuf_fini(&sb);
+    out->items = items;
+    out->len = rows->count;
+    return st;
+}
+
+/* The delta's tables that the caller may see, as a DatabaseUpdate. */
+static Status delta_update(Server *s, const Client *c, const TxDelta *d, ProtoDatabaseUpdate *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!d || d->ntables == 0)
+        return ST_OK;
+    ProtoTableUpdate *tables = arena_calloc(&s->scratch, d->ntables, sizeof *tables);
+    ProtoQueryUpdate *qus = arena_calloc(&s->scratch, d->ntables, sizeof *qus);
+    if (!tables || !qus)
+        return ST_NOMEM;
+    bool owner = identity_equal(&c->identity, &c->db->owner);
+    size_t n = 0;
+    for (size_t i = 0; i < d->ntables; i++) {
+        const TxTableDelta *td = &d->tables[i];
+        if (!table_is_public(td->table) && !owner)
+            continue;   /* a private table: the owner's eyes only (§0) */
+        Status st = rows_json(s, td->table, &td->deletes, &qus[n].deletes);
+        if (st == ST_OK)
+            st = rows_json(s, td->table, &td->inserts, &qus[n].inserts);
+        if (st != ST_OK)
+            return st;
+        tables[n].table_id = td->table_id;
+        tables[n].table_name = proto_str(table_name(td->table));
+        tables[n].updates.items = &qus[n];
+        tables[n].updates.len = 1;
+        n++;
+    }
+    out->tables.items = tables;
+    out->tables.len = n;
+    return ST_OK;
+}
+
+/* BOOK: call_status */
+/* HostResult -> UpdateStatus (the table at the top of this file). */
+static Status result_status(Server *s, const Client *c, const HostResult *res, ProtoStatus *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (res->outcome) {
+    case HOST_COMMITTED:
+        out->kind = PROTO_STATUS_COMMITTED;
+        return delta_update(s, c, res->delta, &out->committed);
+    case HOST_FAILED:
+        out->kind = PROTO_STATUS_FAILED;
+        out->text = proto_str(res->message);
+        return ST_OK;
+    case HOST_TRAPPED:
+        out->kind = PROTO_STATUS_FAILED;
+        out->text = proto_str(HOST_FATAL_MESSAGE);
+        return ST_OK;
+    case HOST_OUT_OF_ENERGY:
+        out->kind = PROTO_STATUS_OUT_OF_ENERGY;
+        return ST_OK;
+    }
+    return ST_INVALID;
+}
+/* BOOK-END: call_status */
+
+/* SpacetimeDB's message-error path: nothing ran. */
+static void send_not_run(Server *s, Client *c, const ProtoRequest *req, const char *why,
+                         int64_t now)
+{
+    ProtoReply rep = {
+        .kind = PROTO_REPLY_TRANSACTION_UPDATE,
+        .status = { .kind = PROTO_STATUS_FAILED, .text = proto_str(why) },
+        .timestamp_us = now,
+        .identity = c->identity,
+        .connection_id = c->conn_id,
+        .reducer_call = { .reducer_name = req->reducer, .reducer_id = PROTO_NO_REDUCER_ID,
+                          .args = proto_str("[]"), .request_id = 0 },
+    };
+    server_reply(s, c, &rep);
+}
+
+void server_call_reducer(Server *s, Client *c, const ProtoRequest *req)
+{
+    if (!c->db) {
+        server_send_error(s, c, "CallReducer: no database selected; connect with "
+                          "{\"Connect\":{\"database\":\"NAME\"}} first");
+        return;
+    }
+    HostCaller hc = server_caller(c, server_now(s));
+    HostResult res;
+    Status st = module_call_json(c->db->hm, req->reducer.s, &hc, req->args.s, req->args.len, &res);
+    if (st != ST_OK) {
+        send_not_run(s, c, req, res.message, hc.timestamp);
+        return;
+    }
+    if (req->flags == PROTO_FLAG_NO_SUCCESS_NOTIFY)
+        return;
+    ProtoReply rep = {
+        .kind = PROTO_REPLY_TRANSACTION_UPDATE,
+        .timestamp_us = hc.timestamp,
+        .identity = c->identity,
+        .connection_id = c->conn_id,
+        .reducer_call = { .reducer_name = req->reducer, .reducer_id = res.reducer_id,
+                          .args = req->args, .request_id = req->request_id },
+        .energy_quanta = res.fuel_used,
+        .duration_us = res.duration_us > 0 ? (uint64_t)res.duration_us : 0,
+    };
+    if (result_status(s, c, &res, &rep.status) != ST_OK) {
+        server_send_error(s, c, "out of memory writing the update of %s", req->reducer.s);
+        return;
+    }
+    server_reply(s, c, &rep);
+}
