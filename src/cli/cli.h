@@ -52,7 +52,16 @@ Status cmd_wasm_read_file(const char *path, uint8_t **bytes, size_t *len, WasmEr
 /* `tinystdb start [--listen HOST:PORT] [--data-dir DIR]` (cmd_start.c). */
 int cmd_start(int argc, char **argv);
 
-/* `tinystdb describe --wasm FILE.wasm [--json]` (cmd_describe.c). */
+/* The client commands (cmd_client.c, cmd_client_logs.c; chapter 23).  Each
+ * takes --server HOST:PORT (else $TINYSTDB_SERVER, else 127.0.0.1:3000). */
+int cmd_publish(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_describe_remote(int argc, char **argv);   /* describe NAME [--json] */
+int cmd_delete(int argc, char **argv);
+
+/* `tinystdb describe --wasm FILE.wasm [--json]`, or `describe NAME [--json]`
+ * from a server (cmd_describe.c). */
 int cmd_describe(int argc, char **argv);
 
 /* `tinystdb wasm dump FILE [--func N|NAME]` (cmd_wasm_dump.c). */

@@ -13,6 +13,10 @@
  * \"env::abort\": ..."), never a crash: describe_wasm bounds fuel,
  * memory and the definition's size.
  *
+ * Without --wasm, `tinystdb describe NAME [--json]` asks a server for a
+ * database's schema instead: that is cmd_describe_remote, a client
+ * command (src/cli/cmd_client_logs.c, chapter 23).
+ *
  * Book: chapter 15, book/15-module-defs.md
  */
 #include <stdio.h>
@@ -21,8 +25,19 @@
 #include "../host/describe.h"
 #include "../util/alloc.h"
 #include "cli.h"
+#include "cmd_client.h"
 
-static const char describe_usage[] = "usage: tinystdb describe --wasm FILE.wasm [--json]\n";
+static const char describe_usage[] = "usage: tinystdb describe --wasm FILE.wasm [--json]\n"
+                                     "       tinystdb describe NAME [--json] [--server HOST:PORT]\n";
+
+/* Is there a --wasm among the options?  Then the module is a file. */
+static bool has_wasm_option(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--wasm") == 0)
+            return true;
+    return false;
+}
 
 static int describe_file(const char *path, bool json)
 {
@@ -54,6 +69,9 @@ int cmd_describe(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
+    bool help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    if (!help && !has_wasm_option(argc, argv))
+        return cmd_describe_remote(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(describe_usage, stdout);

@@ -25,8 +25,13 @@ static const CliCommand commands[] = {
     {"wasm", "run|validate|dump ...", "run, validate or inspect a WebAssembly module",
      cmd_wasm_main},
     {"start", "[--listen HOST:PORT] [--data-dir DIR]", "run the database server", cmd_start},
-    {"describe", "--wasm FILE.wasm [--json]", "print a module's tables and reducers",
+    {"publish", "NAME [--wasm FILE] [-c]", "upload a module as database NAME (create or update)",
+     cmd_publish},
+    {"call", "NAME REDUCER [ARG...]", "call a reducer; each ARG is one JSON value", cmd_call},
+    {"logs", "NAME [-n N] [-f]", "print a database's module log (owner only)", cmd_logs},
+    {"describe", "NAME|--wasm FILE [--json]", "print a database's or module's tables and reducers",
      cmd_describe},
+    {"delete", "NAME", "delete a database and its data (owner only)", cmd_delete},
     {"help", "[COMMAND]", "show this help, or one command's help", help_cmd},
 };
 
