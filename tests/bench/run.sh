@@ -19,6 +19,8 @@ echo "# storage engine, in process (1M rows)"
 "$BUILD/dbbench" || status=1
 echo "# module host, in process"
 "$BUILD/hostbench" || status=1
+echo "# commit log, in process"
+"$BUILD/logbench" || status=1
 echo "# timer wheel, in process (1M timers)"
 "$BUILD/timerbench" || status=1
 echo "# network layer: echo round trips, 50 connections"
