@@ -18,7 +18,7 @@ LDLIBS  := -lm
 SHARED  ?= $(or $(TINYSTDB_SHARED),../shared)
 
 LIB_SRC  := $(filter-out src/cli/main.c, $(wildcard src/util/*.c src/wasm/*.c src/db/*.c \
-              src/host/*.c src/net/*.c src/sched/*.c src/cli/*.c))
+              src/host/*.c src/net/*.c src/sched/*.c src/cli/*.c src/sql/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TOOLS    := $(BUILD)/bookcheck $(BUILD)/spectest $(BUILD)/wasmbench $(BUILD)/dbbench $(BUILD)/loopbench $(BUILD)/hostbench $(BUILD)/loadgen $(BUILD)/timerbench $(BUILD)/logbench
@@ -39,7 +39,7 @@ $(BUILD)/tinystdb: $(BUILD)/obj/src/cli/main.o $(BUILD)/libtinystdb.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libtinystdb.a | cmocka
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libtinystdb.a -o $@ -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) -Isrc -Itests $< $(BUILD)/libtinystdb.a -o $@ -lcmocka $(LDLIBS)
 
 $(BUILD)/spectest: tests/spectest.c $(BUILD)/libtinystdb.a
 	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
