@@ -14,9 +14,15 @@
  *     Time(t)      delete the row in a transaction of its own
  *     Interval(d)  keep it; fire again at finish time + |d| (fixed delay)
  *
+ * The end of the file lends the scheduler (sched.c, chapter 26) the few
+ * host internals it needs: the on_schedule hook, the host's wall clock,
+ * and every stored schedule row (to re-arm them after a restart); they
+ * are declared in sched.h.
+ *
  * Book: chapter 16, book/16-reducer-calls.md
  */
 #include "module_int.h"
+#include "sched.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -133,5 +139,69 @@ Status module_run_scheduled(HostModule *hm, uint32_t table_id, uint64_t schedule
     Status st = module_run(hm, r, &self, (const uint8_t *)hm->args.data, hm->args.len, res);
     if (st == ST_OK)
         after(hm, t, index, key, next);
+    return st;
+}
+
+/* ---- for the scheduler (sched.c, chapter 26) ---------------------------------------- */
+
+void module_sched_hook(HostModule *hm, AbiScheduleFn fn, void *user)
+{
+    hm->cfg.on_schedule = fn;
+    hm->cfg.sched_user = user;
+    hm->env.on_schedule = fn;
+    hm->env.sched_user = user;
+}
+
+bool module_sched_hooked(const HostModule *hm, AbiScheduleFn fn, const void *user)
+{
+    return hm->env.on_schedule == fn && hm->env.sched_user == user;
+}
+
+int64_t module_now(const HostModule *hm)
+{
+    return abi_now(&hm->env);
+}
+
+/* Report one stored row of scheduled table t: Time(t) at t (the hook
+ * makes a past time "as soon as possible"), Interval(d) at now + |d|. */
+static void report_row(Table *t, uint32_t table_id, const uint8_t *row, size_t len, int64_t now,
+                       BsatnSpan *spans, AbiScheduleFn fn, void *user)
+{
+    int pk = table_primary_key(t);
+    uint16_t col = table_schedule_at_col(t);
+    if (pk < 0 || bsatn_product_spans(table_typespace(t), table_row_type(t), row, len, spans,
+                                      NULL) != ST_OK || spans[pk].len != 8 || spans[col].len != 9)
+        return;                         /* not a (u64 id, ScheduleAt) row: never armed */
+    uint64_t id = 0, v = 0;
+    for (int i = 7; i >= 0; i--) {
+        id = id << 8 | row[spans[pk].off + (size_t)i];
+        v = v << 8 | row[spans[col].off + 1 + (size_t)i];
+    }
+    int64_t value = (int64_t)v;
+    if (row[spans[col].off] == 0)
+        value = now + (value < 0 ? -value : value);
+    fn(user, table_id, id, value);
+}
+
+Status module_sched_rows(HostModule *hm, AbiScheduleFn fn, void *user)
+{
+    int64_t now = abi_now(&hm->env);
+    Status st = ST_OK;
+    for (uint32_t i = 0; st == ST_OK && i < db_table_count(hm->db); i++) {
+        Table *t = db_table(hm->db, DB_FIRST_ID + i);
+        if (!table_schedule_reducer(t))
+            continue;
+        RowList rows;
+        rowlist_init(&rows);
+        BsatnSpan *spans = mem_alloc_array(table_row_type(t)->nmembers + 1, sizeof *spans);
+        st = spans ? table_collect_all(t, &rows, NULL) : ST_NOMEM;
+        for (size_t r = 0; st == ST_OK && r < rows.count; r++) {
+            size_t len;
+            const uint8_t *row = rowlist_get(&rows, r, &len);
+            report_row(t, DB_FIRST_ID + i, row, len, now, spans, fn, user);
+        }
+        mem_free(spans);
+        rowlist_fini(&rows);
+    }
     return st;
 }

@@ -23,6 +23,10 @@
  * Errors never close a connection here, with two exceptions the protocol
  * demands: a rejected client_connected, and the loop's own limits.
  *
+ * Scheduled reducers (chapter 26): one Scheduler on the real clock serves
+ * every database; poll() sleeps until its next timer (next_timeout, -1
+ * when none is armed) and on_tick runs what is due.
+ *
  * Book: chapter 22, book/22-server.md
  */
 #include "server_int.h"
@@ -272,9 +276,53 @@ static void on_close(Conn *conn, const char *reason)
     mem_free(c);
 }
 
+/* ---- scheduled reducers (chapter 26) ------------------------------------------- */
+
+/* Attach the hosts of new databases to the scheduler, forget gone ones
+ * (databases are published and deleted between two turns). */
+static void sched_follow_dbs(Server *s)
+{
+    HostModule **hms = mem_alloc_array(s->dbs.len + 1, sizeof *hms);
+    if (!hms)
+        return;                   /* retried next turn */
+    for (size_t i = 0; i < s->dbs.len; i++)
+        hms[i] = s->dbs.items[i]->hm;
+    if (sched_sync(s->sched, hms, s->dbs.len) != ST_OK && !s->cfg.quiet)
+        log_msg(LOG_WARN, "scheduler: cannot arm every scheduled row");
+    mem_free(hms);
+}
+
+/* A scheduled reducer ran: like a client's call, a failure is logged. */
+static void sched_fired(void *user, HostModule *hm, const HostResult *res,
+                        const HostScheduled *next)
+{
+    Server *s = user;
+    (void)next;
+    if (res->outcome == HOST_COMMITTED || s->cfg.quiet)
+        return;
+    const char *name = "?";
+    for (size_t i = 0; i < s->dbs.len; i++)
+        if (s->dbs.items[i]->hm == hm)
+            name = s->dbs.items[i]->name;
+    log_msg(LOG_WARN, "%s: scheduled reducer %s: %s", name, module_outcome_name(res->outcome),
+            res->message);
+}
+
+/* poll() sleeps until the next timer: -1 (forever) when none is armed. */
+static int next_timeout(Loop *loop)
+{
+    Server *s = loop_user(loop);
+    return s->sched ? sched_poll_timeout(s->sched) : -1;
+}
+
 static void on_tick(Loop *loop)
 {
-    server_pump_follows(loop_user(loop));
+    Server *s = loop_user(loop);
+    if (s->sched) {
+        sched_follow_dbs(s);
+        sched_run_due(s->sched);
+    }
+    server_pump_follows(s);
 }
 
 /* ---- life ------------------------------------------------------------------------ */
@@ -293,7 +341,13 @@ static Status start(Server *s, const ServerConfig *cfg, char *err)
     Status st = server_db_load_all(s, err, SERVER_ERR_LEN);
     if (st != ST_OK)
         return st;
+    clock_init_real(&s->clock);
+    if ((st = sched_new(&s->clock, &s->sched)) != ST_OK)
+        return st;
+    sched_on_fired(s->sched, sched_fired, s);
+    sched_follow_dbs(s);          /* a restart: every schedule row re-arms */
     LoopConfig lc = cfg->loop;
+    lc.next_timeout_ms = next_timeout;
     lc.on_open = on_open;
     lc.on_line = on_line;
     lc.on_close = on_close;
@@ -343,6 +397,11 @@ void server_free(Server *s)
 {
     if (!s)
         return;
+    if (s->sched) {       /* unhook every host before they go (and before disconnects) */
+        sched_follow_dbs(s);
+        sched_free(s->sched);
+        s->sched = NULL;
+    }
     loop_free(s->loop);   /* on_close for each client: client_disconnected runs */
     while (s->dbs.len)
         server_db_drop(s, s->dbs.items[s->dbs.len - 1], false);

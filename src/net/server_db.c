@@ -203,7 +203,7 @@ Status server_db_load_module(Server *s, const Database *db, const uint8_t *wasm,
     memcpy(hc.identity, db->identity.le, sizeof hc.identity);
     memcpy(hc.owner, db->owner.le, sizeof hc.owner);
     hc.logs = db->logs;
-    hc.on_schedule = NULL;       /* scheduled reducers: the timer wheel of issue 7 */
+    hc.on_schedule = NULL;       /* the server's Scheduler hooks the host after loading */
     hc.on_immediate = NULL;
     ModError merr;
     Status st = module_load(wasm, len, &hc, out, &merr);

@@ -24,6 +24,8 @@
 
 #include "../host/logs.h"
 #include "../host/module.h"
+#include "../host/sched.h"
+#include "../sched/clock.h"
 #include "../util/arena.h"
 #include "../util/vec.h"
 #include "identity.h"
@@ -47,6 +49,8 @@ typedef struct Client {
     Database *db;                 /* bound: client_connected ran in db->hm */
     Database *follow;             /* GetLogs with follow */
     uint64_t follow_seen;         /* logs_total(follow->logs) already sent */
+    bool light;                   /* Connect.light: TransactionUpdateLight for others' calls */
+    struct SubSet *subs;          /* its subscriptions (server_sub.c, chapter 28), or NULL */
     struct Client *prev, *next;   /* Server.clients */
 } Client;
 
@@ -60,6 +64,8 @@ struct Server {
     size_t nclients;
     Arena scratch;                /* decoded requests: reset per line */
     StrBuf out;                   /* the reply being built: cleared per reply */
+    Clock clock;                  /* the real clock: the scheduler's time */
+    Scheduler *sched;             /* scheduled reducers of every database (chapter 26) */
 };
 
 /* ---- server.c ---- */
@@ -78,6 +84,32 @@ void server_client_leave(Server *s, Client *c);
 
 /* ---- server_call.c ---- */
 void server_call_reducer(Server *s, Client *c, const ProtoRequest *req);
+
+/* ---- server_sub.c: subscriptions (chapter 28) ---- */
+/* Subscribe, SubscribeSingle, SubscribeMulti. */
+void server_subscribe(Server *s, Client *c, const ProtoRequest *req);
+/* Unsubscribe, UnsubscribeMulti. */
+void server_unsubscribe(Server *s, Client *c, const ProtoRequest *req);
+/* Drop every subscription of c (it leaves its database or closes). */
+void server_sub_forget(Client *c);
+/* Has c any live subscription? */
+bool server_sub_active(const Client *c);
+/* The rows of delta d that c's queries match, one QueryUpdate per
+ * matching query, in arena a (tables without a match left out). */
+Status server_sub_update(Arena *a, const Client *c, const TxDelta *d, ProtoDatabaseUpdate *out);
+/* After a commit in db: every bound client but `caller` (may be NULL)
+ * whose queries match rows of d gets tmpl (a committed TransactionUpdate
+ * without tables) with its own tables, or TransactionUpdateLight. */
+void server_sub_broadcast(Server *s, Database *db, const Client *caller, const ProtoReply *tmpl,
+                          const TxDelta *d);
+/* The same for a lifecycle reducer's commit (connect/disconnect). */
+void server_sub_lifecycle(Server *s, Database *db, const Client *c, const HostResult *res,
+                          int64_t now);
+
+/* ---- server_query.c: OneOffQuery and SQL DML (chapter 28) ---- */
+void server_one_off_query(Server *s, Client *c, const ProtoRequest *req);
+/* Row bytes of table t as the JSON text clients get (SATS_JSON_ROW). */
+Status server_row_json(Arena *a, const Table *t, const uint8_t *row, size_t len, ProtoStr *out);
 
 /* ---- server_admin.c ---- */
 void server_publish(Server *s, Client *c, const ProtoRequest *req);
