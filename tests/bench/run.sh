@@ -47,4 +47,53 @@ else
 fi
 kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
 rm -rf "$data"
+echo "# whole server, idle: 10,000 scheduled reducers armed an hour ahead, CPU over 2 s"
+# The ticker test module's start(1, 3600000000) inserts one schedule row
+# due in an hour; loadgen calls it 10,000 times.  Then nothing is due, so
+# the server should sleep in poll() until the wheel's next cascade
+# (minutes away): CPU = utime + stime from /proc/PID/stat, in clock ticks.
+idle_data=$(mktemp -d)
+idle_server=
+idle_cleanup() {
+    [ -n "$idle_server" ] && kill "$idle_server" 2>/dev/null && wait "$idle_server" 2>/dev/null
+    rm -rf "$idle_data"
+}
+trap idle_cleanup EXIT
+trap 'exit 130' INT TERM
+"$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$idle_data" > "$idle_data/start.out" 2>&1 &
+idle_server=$!
+addr=
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$idle_data/start.out")
+    [ -n "$addr" ] && break
+    sleep 0.1
+done
+cpu_ticks() {   # utime + stime: fields 14 and 15, counted after "pid (comm) "
+    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+if [ -z "$addr" ] || [ ! -r "/proc/$idle_server/stat" ]; then
+    echo "bench server_idle_cpu_10k_timers: skipped, the server did not start or there is no /proc"
+    status=1
+elif ! HOME="$idle_data" XDG_CONFIG_HOME="$idle_data" "$BUILD/tinystdb" publish ticks \
+        --server "$addr" --wasm tests/modules/ticker.wasm > /dev/null; then
+    echo "bench server_idle_cpu_10k_timers: skipped, could not publish tests/modules/ticker.wasm"
+    status=1
+else
+    failed=$("$BUILD/loadgen" --server "$addr" --db ticks --reducer start \
+                 --args '[1, 3600000000]' -c 10 -n 10000 2> "$idle_data/loadgen.err" \
+                 | sed -n 's/^failed: //p')
+    sleep 0.5                                   # let the last commits settle
+    c0=$(cpu_ticks "$idle_server"); t0=$(date +%s.%N)
+    sleep 2
+    c1=$(cpu_ticks "$idle_server"); t1=$(date +%s.%N)
+    if [ "$failed" = 0 ] && [ -n "$c0" ] && [ -n "$c1" ]; then
+        awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" 'BEGIN {
+            printf "bench server_idle_cpu_10k_timers: %.1f %%\n", 100 * c / hz / (t1 - t0)
+            printf "#   %d clock ticks of %.0f ms in %.2f s of wall time\n", c, 1000 / hz, t1 - t0 }'
+    else
+        echo "bench server_idle_cpu_10k_timers: skipped, arming failed (failed calls: ${failed:-?})"
+        cat "$idle_data/loadgen.err" >&2
+        status=1
+    fi
+fi
 exit $status
