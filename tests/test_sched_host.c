@@ -334,6 +334,35 @@ static void test_attach_rearms_rows(void **state)
     module_free(hm);
 }
 
+/* Index of the first log record containing text, or -1. */
+static long log_index(const char *text)
+{
+    for (size_t i = 0; i < logs_count(logs); i++)
+        if (strstr(logs_get(logs, i)->message, text))
+            return (long)i;
+    return -1;
+}
+
+/* After a restart, overdue one-shots fire in time order, not in the
+ * order their rows happen to be stored. */
+static void test_attach_overdue_in_time_order(void **state)
+{
+    (void)state;
+    HostModule *hm = load("tests/modules/ticker.wasm");
+    assert_int_equal(call(hm, "start", "[1, 3000000]"), HOST_COMMITTED);   /* row 1: +3 s */
+    assert_int_equal(call(hm, "start", "[2, 1000000]"), HOST_COMMITTED);   /* row 2: +1 s */
+    assert_int_equal(call(hm, "start", "[3, 2000000]"), HOST_COMMITTED);   /* row 3: +2 s */
+    sched_detach(sched, hm);
+    clock_advance(&clk, 60000);                          /* down past all three */
+    assert_int_equal(sched_attach(sched, hm), ST_OK);
+    assert_int_equal(sched_run_due(sched), 3);
+    long first = log_index("n=2"), second = log_index("n=3"), third = log_index("n=1");
+    assert_true(first >= 0 && second > first && third > second);
+    check();
+    sched_detach(sched, hm);
+    module_free(hm);
+}
+
 /* The real Rust module: init schedules a 1-second game_tick; 10 s of
  * manual time run exactly 10 ticks (its debug logs show them). */
 static void test_rust_game_tick(void **state)
@@ -393,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thousands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attach_rearms_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach_overdue_in_time_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rust_game_tick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
     };

@@ -26,6 +26,7 @@
 #include "sched.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -246,6 +247,43 @@ static void forget(Scheduler *s, SchedHost *h, size_t pos, bool alive)
     mem_free(h);
 }
 
+/* A schedule row found when a host is attached: collected and sorted
+ * first, so that overdue one-shots (all due "now") fire in time order. */
+typedef struct PendingRow {
+    uint32_t table;
+    uint64_t id;
+    int64_t at;
+} PendingRow;
+
+typedef VEC(PendingRow) PendingRows;
+
+static void collect_row(void *user, uint32_t table, uint64_t id, int64_t at)
+{
+    PendingRows *rows = user;
+    if (vec_push(rows, ((PendingRow){table, id, at})) != ST_OK)
+        log_msg(LOG_WARN, "scheduler: out of memory; row %llu of table %u will not fire",
+                (unsigned long long)id, table);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const PendingRow *x = a, *y = b;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Arm every schedule row of the host, earliest first. */
+static Status arm_existing(SchedHost *h)
+{
+    PendingRows rows = {0};
+    Status st = module_sched_rows(h->hm, collect_row, &rows);
+    if (st == ST_OK && rows.len)
+        qsort(rows.items, rows.len, sizeof *rows.items, by_time);
+    for (size_t i = 0; st == ST_OK && i < rows.len; i++)
+        on_schedule(h, rows.items[i].table, rows.items[i].id, rows.items[i].at);
+    vec_fini(&rows);
+    return st;
+}
+
 Status sched_attach(Scheduler *s, HostModule *hm)
 {
     size_t pos;
@@ -261,7 +299,7 @@ Status sched_attach(Scheduler *s, HostModule *hm)
         return st;
     }
     module_sched_hook(hm, on_schedule, h);
-    return module_sched_rows(hm, on_schedule, h);
+    return arm_existing(h);
 }
 
 void sched_detach(Scheduler *s, HostModule *hm)
