@@ -60,6 +60,10 @@ int cmd_logs(int argc, char **argv);
 int cmd_describe_remote(int argc, char **argv);   /* describe NAME [--json] */
 int cmd_delete(int argc, char **argv);
 
+/* `tinystdb sql` and `tinystdb subscribe` (cmd_sql.c, cmd_subscribe.c; chapter 28). */
+int cmd_sql(int argc, char **argv);
+int cmd_subscribe(int argc, char **argv);
+
 /* `tinystdb describe --wasm FILE.wasm [--json]`, or `describe NAME [--json]`
  * from a server (cmd_describe.c). */
 int cmd_describe(int argc, char **argv);

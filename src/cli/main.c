@@ -32,6 +32,10 @@ static const CliCommand commands[] = {
     {"describe", "NAME|--wasm FILE [--json]", "print a database's or module's tables and reducers",
      cmd_describe},
     {"delete", "NAME", "delete a database and its data (owner only)", cmd_delete},
+    {"sql", "NAME \"QUERY\"", "run one SQL statement (SELECT; DML for the owner) and print the table",
+     cmd_sql},
+    {"subscribe", "NAME QUERY... [-n N] [-t SECONDS]",
+     "print every update to the rows QUERY... match, one JSON line each", cmd_subscribe},
     {"help", "[COMMAND]", "show this help, or one command's help", help_cmd},
 };
 

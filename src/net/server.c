@@ -124,6 +124,7 @@ static Status bind_database(Server *s, Client *c, Database *db)
     HostResult res;
     Status st = module_connect(db->hm, &hc, &res);
     if (st == ST_OK && res.outcome == HOST_COMMITTED) {
+        server_sub_lifecycle(s, db, c, &res, hc.timestamp);   /* others may watch */
         c->db = db;
         return ST_OK;
     }
@@ -157,6 +158,7 @@ static void do_connect(Server *s, Client *c, const ProtoRequest *req)
     if (db && bind_database(s, c, db) != ST_OK)
         return;
     c->identified = true;
+    c->light = req->light;
     strbuf_clear(&s->out);
     if (proto_encode_identity_token(&s->out, &c->identity, token, &c->conn_id) == ST_OK)
         conn_send(c->conn, s->out.data, s->out.len);
@@ -176,12 +178,14 @@ static void dispatch(Server *s, Client *c, const ProtoRequest *req)
     case PROTO_REQ_SUBSCRIBE:
     case PROTO_REQ_SUBSCRIBE_SINGLE:
     case PROTO_REQ_SUBSCRIBE_MULTI:
+        server_subscribe(s, c, req);          /* server_sub.c, chapter 28 */
+        break;
     case PROTO_REQ_UNSUBSCRIBE:
     case PROTO_REQ_UNSUBSCRIBE_MULTI:
-        server_send_error(s, c, "%s: subscriptions are not supported yet", proto_req_name(req->kind));
+        server_unsubscribe(s, c, req);
         break;
     case PROTO_REQ_ONE_OFF_QUERY:
-        server_send_error(s, c, "OneOffQuery: queries are not supported yet");
+        server_one_off_query(s, c, req);      /* server_query.c, chapter 28 */
         break;
     case PROTO_REQ_CALL_PROCEDURE:
         server_send_error(s, c, "CallProcedure: procedures are not supported");
@@ -253,6 +257,9 @@ void server_client_leave(Server *s, Client *c)
     Status st = module_disconnect(c->db->hm, &hc, &res);
     if (st == ST_OK && res.outcome != HOST_COMMITTED && !s->cfg.quiet)
         log_msg(LOG_WARN, "%s: client_disconnected failed: %s", c->db->name, res.message);
+    server_sub_forget(c);
+    if (st == ST_OK)
+        server_sub_lifecycle(s, c->db, c, &res, hc.timestamp);   /* others may watch */
     c->db = NULL;
 }
 
@@ -273,6 +280,7 @@ static void on_close(Conn *conn, const char *reason)
         c->next->prev = c->prev;
     s->nclients--;
     conn_set_user(conn, NULL);
+    server_sub_forget(c);
     mem_free(c);
 }
 
@@ -297,7 +305,7 @@ static void sched_fired(void *user, HostModule *hm, const HostResult *res,
                         const HostScheduled *next)
 {
     Server *s = user;
-    (void)next;
+    server_sub_scheduled(s, hm, res, next);   /* subscribers see it (chapter 28) */
     if (res->outcome == HOST_COMMITTED || s->cfg.quiet)
         return;
     const char *name = "?";

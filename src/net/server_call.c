@@ -22,11 +22,13 @@
  * With flags = NoSuccessNotify the caller hears nothing when the reducer
  * ran (it is "not tracked"); errors about the message itself still reach it.
  *
- * Rows: until subscriptions (issue 6), the caller gets every changed row
- * of every table it may read (public tables; private ones too for the
- * owner), in SATS_JSON_ROW style, the named-object shape, used for every
- * row this server sends.  SpacetimeDB sends the caller only the rows its
- * subscriptions match; issue 6 narrows this list the same way.
+ * Rows: a caller with subscriptions gets exactly the rows its queries
+ * match (server_sub_update, chapter 28), as in SpacetimeDB; a caller
+ * that never subscribed gets every changed row of every table it may
+ * read (public tables; private ones too for the owner), tinystdb's
+ * convenience for `tinystdb call` and scripts.  Rows are SATS_JSON_ROW,
+ * the named-object shape used for every row this server sends.  After
+ * a commit, every other subscriber hears of it (server_sub_broadcast).
  *
  * Book: chapter 22, book/22-server.md
  */
@@ -69,6 +71,8 @@ static Status rows_json(Server *s, Table *t, const RowList *rows, ProtoStrList *
 /* The delta's tables that the caller may see, as a DatabaseUpdate. */
 static Status delta_update(Server *s, const Client *c, const TxDelta *d, ProtoDatabaseUpdate *out)
 {
+    if (server_sub_active(c))   /* a subscriber: what its queries match (chapter 28) */
+        return server_sub_update(&s->scratch, c, d, out);
     memset(out, 0, sizeof *out);
     if (!d || d->ntables == 0)
         return ST_OK;
@@ -153,8 +157,6 @@ void server_call_reducer(Server *s, Client *c, const ProtoRequest *req)
         send_not_run(s, c, req, res.message, hc.timestamp);
         return;
     }
-    if (req->flags == PROTO_FLAG_NO_SUCCESS_NOTIFY)
-        return;
     ProtoReply rep = {
         .kind = PROTO_REPLY_TRANSACTION_UPDATE,
         .timestamp_us = hc.timestamp,
@@ -165,9 +167,13 @@ void server_call_reducer(Server *s, Client *c, const ProtoRequest *req)
         .energy_quanta = res.fuel_used,
         .duration_us = res.duration_us > 0 ? (uint64_t)res.duration_us : 0,
     };
-    if (result_status(s, c, &res, &rep.status) != ST_OK) {
+    bool notify = req->flags != PROTO_FLAG_NO_SUCCESS_NOTIFY;
+    if (notify && result_status(s, c, &res, &rep.status) != ST_OK)
         server_send_error(s, c, "out of memory writing the update of %s", req->reducer.s);
-        return;
-    }
-    server_reply(s, c, &rep);
+    else if (notify)
+        server_reply(s, c, &rep);
+    /* Everyone else watching sees the commit; an untracked caller
+     * (NoSuccessNotify) is just another subscriber (section 5.3). */
+    if (res.outcome == HOST_COMMITTED)
+        server_sub_broadcast(s, c->db, notify ? c : NULL, &rep, res.delta);
 }

@@ -105,6 +105,9 @@ void server_sub_broadcast(Server *s, Database *db, const Client *caller, const P
 /* The same for a lifecycle reducer's commit (connect/disconnect). */
 void server_sub_lifecycle(Server *s, Database *db, const Client *c, const HostResult *res,
                           int64_t now);
+/* The same for a scheduled reducer of hm (and the deletion of its row). */
+void server_sub_scheduled(Server *s, HostModule *hm, const HostResult *res,
+                          const HostScheduled *next);
 
 /* ---- server_query.c: OneOffQuery and SQL DML (chapter 28) ---- */
 void server_one_off_query(Server *s, Client *c, const ProtoRequest *req);
