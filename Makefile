@@ -21,7 +21,7 @@ LIB_SRC  := $(filter-out src/cli/main.c, $(wildcard src/util/*.c src/wasm/*.c sr
               src/host/*.c src/net/*.c src/sched/*.c src/cli/*.c src/sql/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-TOOLS    := $(BUILD)/bookcheck $(BUILD)/spectest $(BUILD)/wasmbench $(BUILD)/dbbench $(BUILD)/loopbench $(BUILD)/hostbench $(BUILD)/loadgen $(BUILD)/timerbench $(BUILD)/logbench
+TOOLS    := $(BUILD)/bookcheck $(BUILD)/spectest $(BUILD)/wasmbench $(BUILD)/dbbench $(BUILD)/loopbench $(BUILD)/hostbench $(BUILD)/loadgen $(BUILD)/timerbench $(BUILD)/logbench $(BUILD)/subbench
 
 .PHONY: all test check bench demo spectest check-book wasm clean cmocka
 all: $(BUILD)/tinystdb
@@ -53,6 +53,9 @@ $(BUILD)/dbbench: tests/bench/dbbench.c $(BUILD)/libtinystdb.a
 $(BUILD)/hostbench: tests/bench/hostbench.c $(BUILD)/libtinystdb.a
 	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
+$(BUILD)/subbench: tools/subbench.c $(BUILD)/libtinystdb.a
+	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
+
 $(BUILD)/loadgen: tools/loadgen.c $(BUILD)/libtinystdb.a
 	$(CC) $(CFLAGS) -Isrc $(filter %.c %.a,$^) -o $@ $(LDLIBS)
 
@@ -79,7 +82,7 @@ test: all $(TESTS) $(TOOLS)
 check:
 	$(MAKE) BUILD=build/san OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-bench: all $(BUILD)/wasmbench $(BUILD)/dbbench $(BUILD)/loopbench $(BUILD)/hostbench $(BUILD)/loadgen $(BUILD)/timerbench $(BUILD)/logbench
+bench: all $(BUILD)/wasmbench $(BUILD)/dbbench $(BUILD)/loopbench $(BUILD)/hostbench $(BUILD)/loadgen $(BUILD)/timerbench $(BUILD)/logbench $(BUILD)/subbench
 	@sh tests/bench/run.sh $(BUILD)
 
 demo: all

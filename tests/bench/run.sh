@@ -47,6 +47,37 @@ else
 fi
 kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
 rm -rf "$data"
+echo "# subscriptions: 100 subscribers of one row; 1,000 selective queries at 1k and 100k rows"
+# tools/subbench.c: examples/players published by the token in $sub_data,
+# which subbench reuses as the owner to INSERT rows through SQL.
+sub_data=$(mktemp -d)
+sub_server=
+sub_cleanup() {
+    [ -n "$sub_server" ] && kill "$sub_server" 2>/dev/null && wait "$sub_server" 2>/dev/null
+    sub_server=
+    rm -rf "$sub_data"
+}
+trap 'sub_cleanup' EXIT
+trap 'exit 130' INT TERM
+"$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$sub_data" > "$sub_data/start.out" 2>&1 &
+sub_server=$!
+addr=
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$sub_data/start.out")
+    [ -n "$addr" ] && break
+    sleep 0.1
+done
+if [ -z "$addr" ]; then
+    echo "bench sub_delivery_p99: skipped, the server did not start"; status=1
+elif ! HOME="$sub_data" XDG_CONFIG_HOME="$sub_data" "$BUILD/tinystdb" publish players \
+        --server "$addr" --wasm examples/players/players.wasm > /dev/null; then
+    echo "bench sub_delivery_p99: skipped, could not publish examples/players/players.wasm"
+    status=1
+else
+    HOME="$sub_data" XDG_CONFIG_HOME="$sub_data" "$BUILD/subbench" --server "$addr" \
+        --db players -n 1000 || status=1
+fi
+sub_cleanup
 echo "# whole server, idle: 10,000 scheduled reducers armed an hour ahead, CPU over 2 s"
 # The ticker test module's start(1, 3600000000) inserts one schedule row
 # due in an hour; loadgen calls it 10,000 times.  Then nothing is due, so
@@ -58,7 +89,7 @@ idle_cleanup() {
     [ -n "$idle_server" ] && kill "$idle_server" 2>/dev/null && wait "$idle_server" 2>/dev/null
     rm -rf "$idle_data"
 }
-trap idle_cleanup EXIT
+trap 'sub_cleanup; idle_cleanup' EXIT
 trap 'exit 130' INT TERM
 "$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$idle_data" > "$idle_data/start.out" 2>&1 &
 idle_server=$!
