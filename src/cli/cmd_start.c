@@ -1,6 +1,13 @@
 /*
- * cmd_start.c - `tinystdb start [--listen HOST:PORT] [--data-dir DIR]`:
- * run the server in the foreground until Ctrl-C (SIGINT) or SIGTERM.
+ * cmd_start.c - `tinystdb start [--listen HOST:PORT] [--data-dir DIR]
+ * [--fsync never|batch|always] [--snapshot-every N]`: run the server in
+ * the foreground until Ctrl-C (SIGINT) or SIGTERM.
+ *
+ * Durability (chapter 27): --fsync batch (the default) is group commit,
+ * one fsync per turn of the loop before the replies go out; always
+ * fsyncs every commit; never leaves it to the kernel (a crash may lose
+ * acknowledged commits).  --snapshot-every N (default 10000; 0 = never)
+ * snapshots a database every N commits.
  *
  * Defaults: --listen 127.0.0.1:3000 (SpacetimeDB's port, loopback only:
  * exposing a database to a network is a decision, not a default), and
@@ -21,7 +28,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +66,22 @@ static void default_data_dir(char *out, size_t len)
     }
 }
 
+/* A decimal count that fits in 32 bits. */
+static bool parse_count(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: tinystdb start [--listen HOST:PORT] [--data-dir DIR]\n");
+    fprintf(stderr, "usage: tinystdb start [--listen HOST:PORT] [--data-dir DIR]\n"
+                    "                      [--fsync never|batch|always] [--snapshot-every N]\n");
     return CLI_EXIT_ERROR;
 }
 
@@ -101,6 +124,14 @@ int cmd_start(int argc, char **argv)
             cfg.listen = argv[++i];
         else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
             cfg.data_dir = argv[++i];
+        else if (strncmp(argv[i], "--fsync=", 8) == 0 && commitlog_sync_parse(argv[i] + 8, &cfg.fsync))
+            continue;
+        else if (strcmp(argv[i], "--fsync") == 0 && i + 1 < argc &&
+                 commitlog_sync_parse(argv[i + 1], &cfg.fsync))
+            i++;
+        else if (strcmp(argv[i], "--snapshot-every") == 0 && i + 1 < argc &&
+                 parse_count(argv[i + 1], &cfg.snapshot_every))
+            i++;
         else
             return usage();
     }

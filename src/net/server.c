@@ -27,6 +27,11 @@
  * every database; poll() sleeps until its next timer (next_timeout, -1
  * when none is armed) and on_tick runs what is due.
  *
+ * Durability (chapter 27, server_durable.c): every commit made here
+ * (client_connected, client_disconnected, scheduled reducers) is logged
+ * before anyone hears of it; server_reply holds lines that tell of
+ * commits until on_tick's end of turn has synced the logs.
+ *
  * Book: chapter 22, book/22-server.md
  */
 #include "server_int.h"
@@ -45,6 +50,8 @@ void server_config_default(ServerConfig *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->listen = SERVER_DEFAULT_LISTEN;
     loop_config_default(&cfg->loop);
+    cfg->fsync = COMMITLOG_SYNC_BATCH;
+    cfg->snapshot_every = SERVER_DEFAULT_SNAPSHOT_EVERY;
 }
 
 int64_t server_now(const Server *s)
@@ -76,6 +83,12 @@ void server_reply(Server *s, Client *c, const ProtoReply *rep)
         server_send_error(s, c, "internal error: cannot encode %s", proto_reply_name(rep->kind));
         return;
     }
+    /* A OneOffQueryResponse may acknowledge SQL DML: it waits like news. */
+    bool news = rep->kind == PROTO_REPLY_TRANSACTION_UPDATE ||
+                rep->kind == PROTO_REPLY_TRANSACTION_UPDATE_LIGHT ||
+                rep->kind == PROTO_REPLY_ONE_OFF_QUERY_RESPONSE;
+    if (server_durable_hold(s, c, news, s->out.data, s->out.len))
+        return;                   /* sent after this turn's fsync (chapter 27) */
     conn_send(c->conn, s->out.data, s->out.len);   /* a failure closes c: on_close follows */
 }
 
@@ -87,7 +100,8 @@ void server_send_error(Server *s, Client *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     strbuf_clear(&s->out);
-    if (proto_encode_error(&s->out, msg) == ST_OK)
+    if (proto_encode_error(&s->out, msg) == ST_OK &&
+        !server_durable_hold(s, c, false, s->out.data, s->out.len))
         conn_send(c->conn, s->out.data, s->out.len);
 }
 
@@ -120,9 +134,20 @@ static Status resolve_identity(Server *s, Client *c, const ProtoRequest *req,
 /* Run client_connected in db for c.  On refusal c is told why and closed. */
 static Status bind_database(Server *s, Client *c, Database *db)
 {
+    const char *no = server_durable_refusal(db);
+    if (no) {                     /* client_connected would write */
+        server_send_error(s, c, "connection rejected by %s: %s", db->name, no);
+        conn_close(c->conn);
+        return ST_IO;
+    }
     HostCaller hc = server_caller(c, server_now(s));
     HostResult res;
     Status st = module_connect(db->hm, &hc, &res);
+    if (st == ST_OK && res.outcome == HOST_COMMITTED &&
+        server_durable_commit(s, db, res.delta, hc.timestamp) != ST_OK) {
+        res.outcome = HOST_FAILED;   /* not durable: not connected */
+        res.message = server_durable_refusal(db);
+    }
     if (st == ST_OK && res.outcome == HOST_COMMITTED) {
         server_sub_lifecycle(s, db, c, &res, hc.timestamp);   /* others may watch */
         c->db = db;
@@ -258,7 +283,8 @@ void server_client_leave(Server *s, Client *c)
     if (st == ST_OK && res.outcome != HOST_COMMITTED && !s->cfg.quiet)
         log_msg(LOG_WARN, "%s: client_disconnected failed: %s", c->db->name, res.message);
     server_sub_forget(c);
-    if (st == ST_OK)
+    if (st == ST_OK && (res.outcome != HOST_COMMITTED ||
+                        server_durable_commit(s, c->db, res.delta, hc.timestamp) == ST_OK))
         server_sub_lifecycle(s, c->db, c, &res, hc.timestamp);   /* others may watch */
     c->db = NULL;
 }
@@ -281,37 +307,48 @@ static void on_close(Conn *conn, const char *reason)
     s->nclients--;
     conn_set_user(conn, NULL);
     server_sub_forget(c);
+    server_durable_forget(s, c);
     mem_free(c);
 }
 
 /* ---- scheduled reducers (chapter 26) ------------------------------------------- */
 
 /* Attach the hosts of new databases to the scheduler, forget gone ones
- * (databases are published and deleted between two turns). */
+ * (databases are published and deleted between two turns) and read-only
+ * ones (their commit log failed: nothing may fire in them). */
 static void sched_follow_dbs(Server *s)
 {
     HostModule **hms = mem_alloc_array(s->dbs.len + 1, sizeof *hms);
     if (!hms)
         return;                   /* retried next turn */
+    size_t n = 0;
     for (size_t i = 0; i < s->dbs.len; i++)
-        hms[i] = s->dbs.items[i]->hm;
-    if (sched_sync(s->sched, hms, s->dbs.len) != ST_OK && !s->cfg.quiet)
+        if (!server_durable_refusal(s->dbs.items[i]))
+            hms[n++] = s->dbs.items[i]->hm;
+    if (sched_sync(s->sched, hms, n) != ST_OK && !s->cfg.quiet)
         log_msg(LOG_WARN, "scheduler: cannot arm every scheduled row");
     mem_free(hms);
 }
 
-/* A scheduled reducer ran: like a client's call, a failure is logged. */
+/* A scheduled reducer ran: its commit and its row's deletion are logged
+ * first (chapter 27); like a client's call, a failure is logged. */
 static void sched_fired(void *user, HostModule *hm, const HostResult *res,
                         const HostScheduled *next)
 {
     Server *s = user;
-    server_sub_scheduled(s, hm, res, next);   /* subscribers see it (chapter 28) */
-    if (res->outcome == HOST_COMMITTED || s->cfg.quiet)
-        return;
-    const char *name = "?";
+    Database *db = NULL;
     for (size_t i = 0; i < s->dbs.len; i++)
         if (s->dbs.items[i]->hm == hm)
-            name = s->dbs.items[i]->name;
+            db = s->dbs.items[i];
+    int64_t now = server_now(s);
+    bool durable = db && (res->outcome != HOST_COMMITTED ||
+                          server_durable_commit(s, db, res->delta, now) == ST_OK) &&
+                   (!next->cleanup || server_durable_commit(s, db, next->cleanup, now) == ST_OK);
+    if (durable)
+        server_sub_scheduled(s, hm, res, next);   /* subscribers see it (chapter 28) */
+    if (res->outcome == HOST_COMMITTED || s->cfg.quiet)
+        return;
+    const char *name = db ? db->name : "?";
     log_msg(LOG_WARN, "%s: scheduled reducer %s: %s", name, module_outcome_name(res->outcome),
             res->message);
 }
@@ -320,6 +357,8 @@ static void sched_fired(void *user, HostModule *hm, const HostResult *res,
 static int next_timeout(Loop *loop)
 {
     Server *s = loop_user(loop);
+    if (s->pending.len)
+        return 0;                 /* commits after on_tick (a close): sync them now */
     return s->sched ? sched_poll_timeout(s->sched) : -1;
 }
 
@@ -331,6 +370,7 @@ static void on_tick(Loop *loop)
         sched_run_due(s->sched);
     }
     server_pump_follows(s);
+    server_durable_end_turn(s);   /* group commit: one fsync, then the replies */
 }
 
 /* ---- life ------------------------------------------------------------------------ */
@@ -419,6 +459,7 @@ void server_free(Server *s)
         identity_store_save(&s->ids, s->data_dir, &e);
     }
     identity_store_fini(&s->ids);
+    server_durable_fini(s);
     arena_fini(&s->scratch);
     strbuf_fini(&s->out);
     mem_free(s->listen);

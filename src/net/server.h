@@ -24,10 +24,12 @@
  *   DATA/databases/NAME/database    owner and database identity (text)
  *   DATA/databases/NAME/module.log  the module's log (NDJSON)
  *
- * so a restarted server has every database back with its module and
- * owner.  Table contents are in memory only until the commit log of
- * issue 8: after a restart the tables are empty (and init is not run
- * again, as in SpacetimeDB, where init runs once per database).
+ *   DATA/databases/NAME/log/        its commit log (chapter 27)
+ *   DATA/databases/NAME/snapshots/  its snapshots (chapter 27)
+ *
+ * so a restarted server has every database back with its module, owner
+ * and rows: newest snapshot + the log after it (server_durable.c); init
+ * is not run again, as in SpacetimeDB, where init runs once per database.
  *
  * Invariants (server_check): every client bound to a database is
  * connected in that database's host (module_is_connected) and has sent
@@ -42,12 +44,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../db/commitlog.h"
 #include "../host/module.h"
 #include "../util/status.h"
 #include "loop.h"
 
 #define SERVER_DEFAULT_LISTEN "127.0.0.1:3000"
 #define SERVER_ERR_LEN 512
+#define SERVER_DEFAULT_SNAPSHOT_EVERY 10000   /* commits between snapshots */
 
 typedef struct ServerConfig {
     const char *listen;      /* "HOST:PORT" for loop_listen ("127.0.0.1:0": any port) */
@@ -61,6 +65,11 @@ typedef struct ServerConfig {
      * database; clock may be set (tests). */
     HostConfig host;
     bool quiet;              /* no log_msg lines for connections and publishes */
+    /* Durability (chapter 27, server_durable.c): when commit logs are
+     * fsynced (--fsync; BATCH = group commit, the default) and how many
+     * commits of a database separate two snapshots (0: never). */
+    CommitLogSync fsync;
+    uint32_t snapshot_every;
 } ServerConfig;
 
 typedef struct Server Server;

@@ -20,6 +20,10 @@
  * and reconnect to the new module (SpacetimeDB's "BreakClients" policy):
  * their client_connected then runs in the module that will serve them.
  *
+ * Durability (chapter 27): a new database's commit log starts with
+ * init's commit; a clear republish deletes the log and the snapshots and
+ * starts again the same way; a kept republish keeps them (same tables).
+ *
  * Logs: GetLogs answers with the last num_lines lines of module.log (all
  * of them without num_lines), cut to fit half the output cap; with follow
  * the client then gets each new record as a LogRecord line, sent from the
@@ -70,15 +74,27 @@ static void send_published(Server *s, Client *c, const Database *db, const char 
         log_msg(LOG_INFO, "database %s %s", db->name, op);
 }
 
-/* Run init in a new module; an Err or trap fails the publish. */
-static Status run_init(Server *s, HostModule *hm, char *err, size_t errlen)
+/* Run init in a new module; an Err or trap fails the publish.  *res
+ * keeps init's delta for the commit log (valid until hm's next call). */
+static Status run_init(Server *s, HostModule *hm, HostResult *res, char *err, size_t errlen)
 {
-    HostResult res;
-    Status st = module_init(hm, server_now(s), &res);
-    if (st == ST_OK && res.outcome == HOST_COMMITTED)
+    Status st = module_init(hm, server_now(s), res);
+    if (st == ST_OK && res->outcome == HOST_COMMITTED)
         return ST_OK;
-    snprintf(err, errlen, "init failed: %s", res.message);
+    snprintf(err, errlen, "init failed: %s", res->message);
     return st != ST_OK ? st : ST_INVALID;
+}
+
+/* A fresh commit log for db whose first commit is init's (chapter 27). */
+static Status log_init(Server *s, Database *db, const HostResult *init, char *err,
+                       size_t errlen)
+{
+    Status st = server_durable_reset(s, db, err, errlen);
+    if (st == ST_OK && server_durable_commit(s, db, init->delta, server_now(s)) != ST_OK) {
+        snprintf(err, errlen, "%s", server_durable_refusal(db));
+        st = ST_IO;
+    }
+    return st;
 }
 
 static void publish_new(Server *s, Client *c, const ProtoRequest *req)
@@ -86,6 +102,12 @@ static void publish_new(Server *s, Client *c, const ProtoRequest *req)
     char err[512];
     Database *db;
     IdError iderr;
+    HostResult init;
+    if (server_db_on_disk(s, req->name.s)) {   /* it did not load at start: keep it */
+        server_send_error(s, c, "publish %s: the database exists on disk but was not loaded "
+                          "(see the server's log); repair or remove it first", req->name.s);
+        return;
+    }
     Status st = server_db_create(s, req->name.s, &db, err, sizeof err);
     if (st != ST_OK) {
         server_send_error(s, c, "publish %s: %s", req->name.s, err);
@@ -102,7 +124,9 @@ static void publish_new(Server *s, Client *c, const ProtoRequest *req)
     if (st == ST_OK)
         st = server_db_load_module(s, db, req->wasm.data, req->wasm.len, &db->hm, err, sizeof err);
     if (st == ST_OK)
-        st = run_init(s, db->hm, err, sizeof err);
+        st = run_init(s, db->hm, &init, err, sizeof err);
+    if (st == ST_OK)
+        st = log_init(s, db, &init, err, sizeof err);
     if (st == ST_OK)
         st = server_db_save(db, req->wasm.data, req->wasm.len, err, sizeof err);
     if (st == ST_OK && (st = server_db_register(s, db)) != ST_OK)
@@ -117,7 +141,7 @@ static void publish_new(Server *s, Client *c, const ProtoRequest *req)
 
 /* The new module for an existing db, initialised or checked. */
 static Status prepare_update(Server *s, Database *db, const ProtoRequest *req, HostModule **out,
-                             char *err, size_t errlen)
+                             HostResult *init, char *err, size_t errlen)
 {
     HostModule *hm;
     Status st = server_db_load_module(s, db, req->wasm.data, req->wasm.len, &hm, err, errlen);
@@ -125,7 +149,7 @@ static Status prepare_update(Server *s, Database *db, const ProtoRequest *req, H
         return st;
     char why[256];
     if (req->clear)
-        st = run_init(s, hm, err, errlen);
+        st = run_init(s, hm, init, err, errlen);
     else if (!server_db_same_schema(module_def(db->hm), module_def(hm), why, sizeof why)) {
         snprintf(err, errlen, "Database update rejected: %s; tinystdb cannot migrate data yet: "
                  "publish with clear (tinystdb publish --delete-data) to start empty", why);
@@ -150,7 +174,8 @@ static void publish_update(Server *s, Client *c, Database *db, const ProtoReques
         return;
     }
     HostModule *hm;
-    if (prepare_update(s, db, req, &hm, err, sizeof err) != ST_OK) {
+    HostResult init;
+    if (prepare_update(s, db, req, &hm, &init, err, sizeof err) != ST_OK) {
         server_send_error(s, c, "publish %s: %s", db->name, err);
         return;
     }
@@ -166,7 +191,12 @@ static void publish_update(Server *s, Client *c, Database *db, const ProtoReques
     }
     module_free(db->hm);
     db->hm = hm;
-    send_published(s, c, db, "updated");
+    /* clear: the old log describes the old data; start one with init's
+     * commit (after the old module's disconnects were logged in the old) */
+    if (req->clear && log_init(s, db, &init, err, sizeof err) != ST_OK)
+        server_send_error(s, c, "publish %s: %s", db->name, err);
+    else
+        send_published(s, c, db, "updated");
 }
 
 void server_publish(Server *s, Client *c, const ProtoRequest *req)

@@ -30,9 +30,15 @@
  * the named-object shape used for every row this server sends.  After
  * a commit, every other subscriber hears of it (server_sub_broadcast).
  *
+ * Durability (chapter 27): the commit is appended to the database's log
+ * first (server_durable_commit); the replies are then held by
+ * server_reply until the end of the turn has fsynced it.  A database
+ * whose log failed refuses every call with the reason.
+ *
  * Book: chapter 22, book/22-server.md
  */
 #include "server_int.h"
+#include "server_rls.h"
 
 #include <string.h>
 
@@ -86,6 +92,8 @@ static Status delta_update(Server *s, const Client *c, const TxDelta *d, ProtoDa
         const TxTableDelta *td = &d->tables[i];
         if (!table_is_public(td->table) && !owner)
             continue;   /* a private table: the owner's eyes only (§0) */
+        if (!owner && server_rls_guarded(c->db, &c->identity, td->table_id))
+            continue;   /* rows under row-level security: subscribe to see them */
         Status st = rows_json(s, td->table, &td->deletes, &qus[n].deletes);
         if (st == ST_OK)
             st = rows_json(s, td->table, &td->inserts, &qus[n].inserts);
@@ -151,11 +159,22 @@ void server_call_reducer(Server *s, Client *c, const ProtoRequest *req)
         return;
     }
     HostCaller hc = server_caller(c, server_now(s));
+    const char *no = server_durable_refusal(c->db);
+    if (no) {                     /* read-only: its commit log failed (chapter 27) */
+        send_not_run(s, c, req, no, hc.timestamp);
+        return;
+    }
     HostResult res;
     Status st = module_call_json(c->db->hm, req->reducer.s, &hc, req->args.s, req->args.len, &res);
     if (st != ST_OK) {
         send_not_run(s, c, req, res.message, hc.timestamp);
         return;
+    }
+    /* Logged before anyone hears of it; not durable = not committed. */
+    if (res.outcome == HOST_COMMITTED &&
+        server_durable_commit(s, c->db, res.delta, hc.timestamp) != ST_OK) {
+        res.outcome = HOST_FAILED;
+        res.message = server_durable_refusal(c->db);
     }
     ProtoReply rep = {
         .kind = PROTO_REPLY_TRANSACTION_UPDATE,

@@ -10,13 +10,17 @@
  *   DATA/databases/NAME/module.wasm   the module as published
  *   DATA/databases/NAME/database      "tinystdb-database 1\nowner HEX\nidentity HEX\n"
  *   DATA/databases/NAME/module.log    what the module logged (logs.c)
+ *   DATA/databases/NAME/log/          the commit log (server_durable.c, chapter 27)
+ *   DATA/databases/NAME/snapshots/    its snapshots
  *
  * Both module.wasm and the database file are written to a temporary
  * name, fsynced and renamed, so a crash leaves the old version or the
  * new one, never half of one.  A restart loads every directory that has
- * both files; one that does not load is skipped with a warning and left
- * on disk for its owner to inspect (a server that deleted data because
- * a module stopped loading would be worse).
+ * both files, then its rows: newest snapshot + the log after it
+ * (server_durable_open).  One that does not load (a module that fails,
+ * a corrupt commit log) is skipped with a warning and left on disk for
+ * its owner to inspect (a server that deleted data because a module
+ * stopped loading would be worse); the others are served.
  *
  * Republishing without clearing keeps the data only when the tables are
  * exactly the same (server_db_same_schema): the rows and the sequence
@@ -44,6 +48,13 @@
 #define WASM_FILE "module.wasm"
 #define LOG_FILE "module.log"
 #define MAX_WASM ((size_t)256 << 20)   /* refuse to read a bigger module file */
+
+bool server_db_on_disk(const Server *s, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/databases/%s/%s", s->data_dir, name, DB_FILE);
+    return access(path, F_OK) == 0;
+}
 
 bool server_dir_exists(const char *path)
 {
@@ -221,6 +232,7 @@ static void remove_files(const Database *db)
 {
     const char *files[] = { WASM_FILE, DB_FILE, LOG_FILE };
     char path[4096];
+    server_durable_remove(db);
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", db->dir, files[i]);
         unlink(path);
@@ -238,6 +250,7 @@ void server_db_drop(Server *s, Database *db, bool remove)
             break;
         }
     }
+    server_durable_close(s, db);
     if (remove)
         remove_files(db);
     database_free(db);
@@ -279,9 +292,13 @@ static Status load_one(Server *s, const char *name, char *err, size_t errlen)
         st = server_db_load_module(s, db, wasm, len, &db->hm, err, errlen);
     mem_free(wasm);
     if (st == ST_OK)
+        st = server_durable_open(s, db, err, errlen);   /* snapshot + replay */
+    if (st == ST_OK)
         st = server_db_register(s, db);
-    if (st != ST_OK)
+    if (st != ST_OK) {
+        server_durable_close(s, db);
         database_free(db);
+    }
     return st;
 }
 
@@ -300,8 +317,7 @@ Status server_db_load_all(Server *s, char *err, size_t errlen)
         if (load_one(s, e->d_name, why, sizeof why) != ST_OK)
             log_msg(LOG_WARN, "database %s not loaded: %s", e->d_name, why);
         else if (!s->cfg.quiet)
-            log_msg(LOG_INFO, "database %s loaded (tables are empty until issue 8's commit log)",
-                    e->d_name);
+            log_msg(LOG_INFO, "database %s loaded", e->d_name);
     }
     closedir(d);
     (void)err;

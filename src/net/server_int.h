@@ -5,7 +5,8 @@
  * and the data directory).
  *
  *   Server ──dbs──► Database ──hm──► HostModule (its Db, its instance)
- *      │                 └──logs──► ModuleLogs (ring + module.log)
+ *      │                 ├──logs──► ModuleLogs (ring + module.log)
+ *      │                 └──log───► CommitLog (log/, chapter 27)
  *      └──clients──► Client ──conn──► Conn (loop.c)
  *                       ├──db──────► the Database it is bound to (or NULL)
  *                       └──follow──► the Database whose log it follows (or NULL)
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../db/commitlog.h"
 #include "../host/logs.h"
 #include "../host/module.h"
 #include "../host/sched.h"
@@ -39,6 +41,10 @@ typedef struct Database {
     HostModule *hm;
     ModuleLogs *logs;             /* outlives republishing: one log per name */
     char *dir;                    /* DATA/databases/NAME */
+    CommitLog *log;               /* DIR/log: every commit (server_durable.c) */
+    bool failed;                  /* the log failed: read-only, `failure` says why */
+    char failure[600];
+    uint64_t since_snapshot;      /* commits appended since the last snapshot */
 } Database;
 
 typedef struct Client {
@@ -51,6 +57,7 @@ typedef struct Client {
     uint64_t follow_seen;         /* logs_total(follow->logs) already sent */
     bool light;                   /* Connect.light: TransactionUpdateLight for others' calls */
     struct SubSet *subs;          /* its subscriptions (server_sub.c, chapter 28), or NULL */
+    uint32_t held;                /* lines held for the group commit (server_durable.c) */
     struct Client *prev, *next;   /* Server.clients */
 } Client;
 
@@ -66,7 +73,20 @@ struct Server {
     StrBuf out;                   /* the reply being built: cleared per reply */
     Clock clock;                  /* the real clock: the scheduler's time */
     Scheduler *sched;             /* scheduled reducers of every database (chapter 26) */
+    /* group commit (server_durable.c): databases with commits appended
+     * in this turn and not yet synced (NULL: dropped since), and the
+     * reply lines held until they are */
+    VEC(Database *) pending;
+    VEC(struct HeldLine) held;
+    StrBuf held_bytes;
 };
+
+/* A reply line waiting for the fsync of pending[0 .. need). */
+typedef struct HeldLine {
+    Client *client;
+    size_t need;
+    size_t off, len;              /* in Server.held_bytes */
+} HeldLine;
 
 /* ---- server.c ---- */
 /* Encode rep into s->out and queue it for c.  Failures to encode are
@@ -125,8 +145,40 @@ void server_pump_follows(Server *s);
 const char *server_forbidden(Server *s, const Client *c, const Database *db, const char *action,
                              char *buf, size_t buflen);
 
+/* ---- server_durable.c: commit log, group commit, snapshots (chapter 27) ---- */
+/* Restart: load db's newest valid snapshot, replay its log after it and
+ * open the log for appending.  Corruption: ST_MALFORMED, err says where. */
+Status server_durable_open(Server *s, Database *db, char *err, size_t errlen);
+/* A new (or cleared) database: delete its log and snapshots, open an
+ * empty log. */
+Status server_durable_reset(Server *s, Database *db, char *err, size_t errlen);
+/* Close db's log (syncing it) and forget it in the pending batch. */
+void server_durable_close(Server *s, Database *db);
+/* Delete DIR/log and DIR/snapshots (the database is being deleted). */
+void server_durable_remove(const Database *db);
+/* NULL when db accepts writes, else the text every write is refused with. */
+const char *server_durable_refusal(const Database *db);
+/* Append a committed transaction to db's log BEFORE anyone hears of it
+ * (call it right after tx_commit, before any reply or broadcast).  An
+ * empty delta is not logged.  ST_IO: the log failed, db is now failed
+ * and its refusal says why; the transaction must not be acknowledged. */
+Status server_durable_commit(Server *s, Database *db, const TxDelta *d, int64_t time_us);
+/* server_reply's question: must this line to c wait for the fsync of
+ * this turn?  commit_news: it tells of a commit (TransactionUpdate).  If
+ * held, the line is copied and true returned. */
+bool server_durable_hold(Server *s, Client *c, bool commit_news, const char *line,
+                         size_t len);
+/* The end of a turn: sync every pending log, send the held lines whose
+ * commits are durable, drop the rest, take the snapshots that are due. */
+void server_durable_end_turn(Server *s);
+/* c is going away: drop its held lines. */
+void server_durable_forget(Server *s, Client *c);
+void server_durable_fini(Server *s);
+
 /* ---- server_db.c ---- */
 bool server_dir_exists(const char *path);
+/* Has DATA/databases/NAME a database file (loaded or not)? */
+bool server_db_on_disk(const Server *s, const char *name);
 Database *server_db_find(const Server *s, const char *name);
 /* Load every database under DATA/databases (warnings for those that fail). */
 Status server_db_load_all(Server *s, char *err, size_t errlen);

@@ -17,6 +17,10 @@
  * superset (column lists, COUNT(*), LIMIT, owner-only DML).  Every
  * subscription query is still a valid one-off query.
  *
+ * Visibility.  Private tables are "no such table" to non-owners (the SQL
+ * checker's business); a non-owner's SELECT also gets the module's
+ * row-level security rules folded into its WHERE (server_rls.c).
+ *
  * Rows.  A `*` / `t.*` result is whole rows of its table, written as the
  * server writes every row (SATS_JSON_ROW: {"col": v}).  A column list or
  * COUNT is written the same way with the output column names as keys
@@ -32,6 +36,7 @@
  * Book: chapter 28, book/28-subscriptions.md
  */
 #include "server_int.h"
+#include "server_rls.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -118,6 +123,9 @@ static Status run_dml(Server *s, Client *c, SqlQuery *q, SqlResult *res, SqlErro
 {
     Db *db = module_db(c->db->hm);
     DbError dberr;
+    const char *refused = server_durable_refusal(c->db);   /* a failed commit log */
+    if (refused)
+        return sql_error(err, ST_IO, 0, "%s", refused);
     if (tx_begin(db, &dberr) != ST_OK)
         return sql_error(err, ST_INVALID, 0, "cannot begin a transaction: %s", dberr.msg);
     Status st = sql_run(q, res, err);
@@ -131,6 +139,10 @@ static Status run_dml(Server *s, Client *c, SqlQuery *q, SqlResult *res, SqlErro
         tx_rollback(db);
         tx_delta_fini(&delta);
         return sql_error(err, st, 0, "cannot commit: %s", dberr.msg);
+    }
+    if (server_durable_commit(s, c->db, &delta, server_now(s)) != ST_OK) {   /* chapter 27 */
+        tx_delta_fini(&delta);
+        return sql_error(err, ST_IO, 0, "%s", server_durable_refusal(c->db));
     }
     ProtoReply tmpl = {   /* section 5.2: how SQL changes are announced */
         .kind = PROTO_REPLY_TRANSACTION_UPDATE,
@@ -153,6 +165,8 @@ static Status one_off(Server *s, Client *c, const ProtoRequest *req, ProtoReply 
     memcpy(ctx.sender, c->identity.le, sizeof ctx.sender);
     SqlQuery *q = NULL;
     Status st = sql_query_new(&ctx, req->query.s ? req->query.s : "", req->query.len, &q, err);
+    if (st == ST_OK && (st = server_rls_apply(c->db, &c->identity, q, err)) != ST_OK)
+        sql_query_free(q);   /* a non-owner sees only what the module's rules admit */
     if (st != ST_OK)
         return st;
     SqlResult res;

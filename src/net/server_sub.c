@@ -24,8 +24,11 @@
  *
  * Supported queries are single-table `SELECT * | t.* FROM t [WHERE p]`,
  * checked in SQL_MODE_SUBSCRIPTION (so private tables are "no such table"
- * to everyone but the owner).  Joins are refused with a clear error:
- * their delta needs the other table's index (exercise in chapter 28).
+ * to everyone but the owner), with the module's row-level security rules
+ * folded into each non-owner's WHERE (server_rls.c), so the initial rows
+ * and every delta show a client only what it may see.  Joins are
+ * refused with a clear error: their delta needs the other table's index
+ * (exercise in chapter 28).
  *
  * Invariants: every query of a Sub has exactly one rel, a table of the
  * database its client is bound to; a client with no database has no
@@ -36,6 +39,7 @@
  * Book: chapter 28, book/28-subscriptions.md
  */
 #include "server_int.h"
+#include "server_rls.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +134,8 @@ static Status compile(const Client *c, const ProtoStr *text, SqlQuery **out, cha
         sql_query_free(*out);
         st = sql_error(&err, ST_UNSUPPORTED, 0, "tinystdb does not support joins in "
                        "subscriptions yet; subscribe to each table instead");
+    } else if (st == ST_OK && (st = server_rls_apply(c->db, &c->identity, *out, &err)) != ST_OK) {
+        sql_query_free(*out);   /* row-level security folded into the WHERE */
     }
     if (st != ST_OK) {
         *out = NULL;

@@ -325,5 +325,7 @@ void moddef_describe(BsatnW *w)
         bsatn_w_u8(w, 1);                           /* custom_ordering: true */
     }
     bsatn_w_u32(w, 0);                              /* misc_exports */
-    bsatn_w_u32(w, 0);                              /* row_level_security */
+    bsatn_w_u32(w, m->nrls);                        /* row_level_security: [{sql}] */
+    for (uint32_t i = 0; i < m->nrls; i++)
+        bsatn_w_cstr(w, m->rls[i]);
 }

@@ -181,12 +181,20 @@ typedef struct StdbModule {
     uint32_t ntables;
     const StdbReducer *reducers;
     uint32_t nreducers;
+    const char *const *rls;     /* row-level security: `SELECT * FROM t WHERE ... :sender ...` */
+    uint32_t nrls;
 } StdbModule;
 
-/* Every module defines exactly one, with STDB_MODULE(tables, reducers). */
+/* Every module defines exactly one, with STDB_MODULE(tables, reducers), or
+ * STDB_MODULE_RLS(tables, reducers, filters) to add row-level security
+ * filters (client_visibility_filter: what each non-owner may see). */
 extern const StdbModule stdb_module;
 #define STDB_MODULE(tables, reducers) \
-    const StdbModule stdb_module = { (tables), STDB_COUNT(tables), (reducers), STDB_COUNT(reducers) }
+    const StdbModule stdb_module = { (tables), STDB_COUNT(tables), (reducers), STDB_COUNT(reducers), \
+                                     NULL, 0 }
+#define STDB_MODULE_RLS(tables, reducers, filters) \
+    const StdbModule stdb_module = { (tables), STDB_COUNT(tables), (reducers), STDB_COUNT(reducers), \
+                                     (filters), STDB_COUNT(filters) }
 
 /* ---- table operations ---------------------------------------------------- */
 
