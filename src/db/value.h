@@ -71,5 +71,11 @@ int value_compare(const Value *a, const Value *b);
  * digits (big-endian), timestamps as 2024-05-01T12:00:00.000000+00:00.
  * (Named value_display, not value_format: src/cli/value.c has that name.) */
 Status value_display(const Typespace *ts, const AlgType *t, const Value *v, StrBuf *out);
+/* Pieces of value_display that other printers (src/sql/format.c) share:
+ * the n-byte (n <= 32) little-endian integer le in decimal, as two's
+ * complement when sign; and the proleptic Gregorian date (*m and *d
+ * from 1) of a count of days since 1970-01-01. */
+Status value_display_wide(StrBuf *out, const uint8_t *le, unsigned n, bool sign);
+void value_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

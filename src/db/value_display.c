@@ -31,8 +31,9 @@
 
 /* ---- numbers ----------------------------------------------------------------- */
 
-/* n-byte little-endian integer in decimal: repeated division by 10. */
-static Status put_wide(StrBuf *out, const uint8_t *le, unsigned n, bool sign)
+/* n-byte little-endian integer in decimal: repeated division by 10.
+ * Exported (value.h) because src/sql/format.c prints wide integers too. */
+Status value_display_wide(StrBuf *out, const uint8_t *le, unsigned n, bool sign)
 {
     uint8_t mag[32];
     memcpy(mag, le, n);
@@ -92,8 +93,10 @@ static Status put_hex(StrBuf *out, const uint8_t *le, unsigned from, unsigned to
 /* ---- special types ------------------------------------------------------------ */
 
 /* Days since 1970-01-01 -> proleptic Gregorian y/m/d (civil calendar in
- * 400-year eras of 146097 days, years starting on March 1st). */
-static void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+ * 400-year eras of 146097 days, years starting on March 1st).  Exported
+ * (value.h) for src/sql/format.c, whose timestamps differ only in the
+ * fraction. */
+void value_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 {
     days += 719468;   /* shift the epoch to 0000-03-01 */
     int64_t era = (days >= 0 ? days : days - 146096) / 146097;
@@ -116,7 +119,7 @@ static Status put_timestamp(StrBuf *out, int64_t micros)
         days -= 1, sod += 86400;
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    value_civil_from_days(days, &y, &m, &d);
     return strbuf_printf(out, "%04lld-%02u-%02uT%02u:%02u:%02u.%06u+00:00", (long long)y, m, d,
                          (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
                          (unsigned)us);
@@ -242,8 +245,8 @@ static Status display(const Typespace *ts, const AlgType *t, const Value *v, Str
         return strbuf_printf(out, "%lld", (long long)v->i);
     case ALG_U8: case ALG_U16: case ALG_U32: case ALG_U64:
         return strbuf_printf(out, "%llu", (unsigned long long)v->u);
-    case ALG_I128: case ALG_U128: return put_wide(out, v->wide, 16, r->kind == ALG_I128);
-    case ALG_I256: case ALG_U256: return put_wide(out, v->wide, 32, r->kind == ALG_I256);
+    case ALG_I128: case ALG_U128: return value_display_wide(out, v->wide, 16, r->kind == ALG_I128);
+    case ALG_I256: case ALG_U256: return value_display_wide(out, v->wide, 32, r->kind == ALG_I256);
     case ALG_F32: return put_float(out, v->f32, true);
     case ALG_F64: return put_float(out, v->f64, false);
     case ALG_STRING: return put_string(out, v->str.data, v->str.len);

@@ -48,6 +48,21 @@ static Status read_range(WasmStore *s, AbiEnv *e, const char *fn, const WasmCell
     return ST_OK;
 }
 
+/* The end of both scans: st and err are the result of filling the new
+ * iterator's rows.  On failure the iterator is released and the module
+ * sees the errno; on success the handle goes to the out-pointer. */
+static Status hand_out_iter(WasmStore *s, AbiEnv *e, const char *fn, WasmCell *res,
+                            uint32_t handle, Status st, const DbError *err, uint32_t out_ptr)
+{
+    if (st != ST_OK) {
+        abi_iter_free(e, handle);
+        return abi_db_result(s, fn, res, st, err);
+    }
+    if ((st = abi_write_u32(s, e, fn, out_ptr, handle)) != ST_OK)
+        return st;
+    return abi_errno(res, 0);
+}
+
 static Status scan_range(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
 {
     static const char fn[] = "datastore_index_scan_range_bsatn";
@@ -66,13 +81,8 @@ static Status scan_range(WasmStore *s, void *user, const WasmCell *args, WasmCel
         return abi_db_result(s, fn, res, st, &err);
     if ((st = abi_iter_new(s, e, fn, &handle, &rows)) != ST_OK)
         return st;
-    if ((st = table_scan_range_bsatn(t, pos, &r, rows, &err)) != ST_OK) {
-        abi_iter_free(e, handle);
-        return abi_db_result(s, fn, res, st, &err);
-    }
-    if ((st = abi_write_u32(s, e, fn, (uint32_t)args[8], handle)) != ST_OK)
-        return st;
-    return abi_errno(res, 0);
+    st = table_scan_range_bsatn(t, pos, &r, rows, &err);
+    return hand_out_iter(s, e, fn, res, handle, st, &err, (uint32_t)args[8]);
 }
 
 static Status delete_range(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
@@ -138,13 +148,8 @@ static Status scan_point(WasmStore *s, void *user, const WasmCell *args, WasmCel
         return abi_db_result(s, fn, res, st, &err);
     if ((st = abi_iter_new(s, e, fn, &handle, &rows)) != ST_OK)
         return st;
-    if ((st = table_scan_point_bsatn(t, pos, point, len, rows, &err)) != ST_OK) {
-        abi_iter_free(e, handle);
-        return abi_db_result(s, fn, res, st, &err);
-    }
-    if ((st = abi_write_u32(s, e, fn, (uint32_t)args[3], handle)) != ST_OK)
-        return st;
-    return abi_errno(res, 0);
+    st = table_scan_point_bsatn(t, pos, point, len, rows, &err);
+    return hand_out_iter(s, e, fn, res, handle, st, &err, (uint32_t)args[3]);
 }
 
 static Status delete_point(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)

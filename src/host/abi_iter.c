@@ -92,10 +92,15 @@ void abi_iter_close_all(AbiEnv *e)
 
 /* ---- names and counts ------------------------------------------------------------- */
 
-static Status table_id_from_name(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
+/* table_id_from_name and index_id_from_name: the same steps around a
+ * different lookup.  The order is the ABI's: name (traps on bad memory),
+ * transaction check, lookup, out-pointer. */
+typedef Status (*IdLookup)(const Db *db, const char *name, size_t len, uint32_t *id,
+                           DbError *err);
+
+static Status id_from_name(WasmStore *s, AbiEnv *e, const char *fn, IdLookup lookup,
+                           const WasmCell *args, WasmCell *res)
 {
-    static const char fn[] = "table_id_from_name";
-    AbiEnv *e = user;
     uint32_t len = (uint32_t)args[1], id;
     const char *name = NULL;
     DbError err;
@@ -104,28 +109,20 @@ static Status table_id_from_name(WasmStore *s, void *user, const WasmCell *args,
         return st;
     if (!abi_in_tx(e))
         return abi_errno(res, DBE_NOT_IN_TRANSACTION);
-    st = db_table_id_from_name(e->db, name, len, &id, &err);
+    st = lookup(e->db, name, len, &id, &err);
     if (st == ST_OK && (st = abi_write_u32(s, e, fn, (uint32_t)args[2], id)) != ST_OK)
         return st;
     return abi_db_result(s, fn, res, st, &err);
 }
 
+static Status table_id_from_name(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
+{
+    return id_from_name(s, user, "table_id_from_name", db_table_id_from_name, args, res);
+}
+
 static Status index_id_from_name(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
 {
-    static const char fn[] = "index_id_from_name";
-    AbiEnv *e = user;
-    uint32_t len = (uint32_t)args[1], id;
-    const char *name = NULL;
-    DbError err;
-    Status st = abi_name(s, e, fn, (uint32_t)args[0], len, &name);
-    if (st != ST_OK)
-        return st;
-    if (!abi_in_tx(e))
-        return abi_errno(res, DBE_NOT_IN_TRANSACTION);
-    st = db_index_id_from_name(e->db, name, len, &id, &err);
-    if (st == ST_OK && (st = abi_write_u32(s, e, fn, (uint32_t)args[2], id)) != ST_OK)
-        return st;
-    return abi_db_result(s, fn, res, st, &err);
+    return id_from_name(s, user, "index_id_from_name", db_index_id_from_name, args, res);
 }
 
 static Status row_count(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)

@@ -34,36 +34,8 @@
 
 /* ---- numbers ---- */
 
-/* n-byte little-endian two's complement integer in decimal. */
-static Status put_wide(StrBuf *out, const uint8_t *le, unsigned n, bool sign)
-{
-    uint8_t mag[32];
-    char digits[80];
-    size_t nd = 0;
-    memcpy(mag, le, n);
-    bool neg = sign && (mag[n - 1] & 0x80);
-    for (unsigned i = 0, carry = 1; neg && i < n; i++) {   /* negate: invert, add one */
-        unsigned x = (uint8_t)~mag[i] + carry;
-        mag[i] = (uint8_t)x;
-        carry = x >> 8;
-    }
-    bool zero;
-    do {   /* repeated division by ten */
-        unsigned rem = 0;
-        zero = true;
-        for (unsigned i = n; i-- > 0;) {
-            unsigned cur = rem << 8 | mag[i];
-            mag[i] = (uint8_t)(cur / 10);
-            rem = cur % 10;
-            zero &= mag[i] == 0;
-        }
-        digits[nd++] = (char)('0' + rem);
-    } while (!zero);
-    Status st = neg ? strbuf_putc(out, '-') : ST_OK;
-    while (nd > 0 && st == ST_OK)
-        st = strbuf_putc(out, digits[--nd]);
-    return st;
-}
+/* Wide integers (value_display_wide) and calendar dates
+ * (value_civil_from_days) are shared with value_display.c via value.h. */
 
 /* Rust's Display for floats: the shortest digits that read back to the
  * same value, written out positionally (no exponent). */
@@ -122,13 +94,9 @@ static Status put_timestamp(StrBuf *out, int64_t micros)
     int64_t days = secs / 86400, sod = secs % 86400;
     if (sod < 0)
         days -= 1, sod += 86400;
-    days += 719468;               /* civil date from days: eras of 400 years */
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    unsigned doe = (unsigned)(days - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+    int64_t y;
+    unsigned m, d;
+    value_civil_from_days(days, &y, &m, &d);
     Status st = strbuf_printf(out, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d,
                               (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60),
                               (unsigned)(sod % 60));
@@ -208,8 +176,8 @@ static Status fmt(const Typespace *ts, const AlgType *t, const Value *v, StrBuf 
         return strbuf_printf(out, "%lld", (long long)v->i);
     case ALG_U8: case ALG_U16: case ALG_U32: case ALG_U64:
         return strbuf_printf(out, "%llu", (unsigned long long)v->u);
-    case ALG_I128: case ALG_U128: return put_wide(out, v->wide, 16, r->kind == ALG_I128);
-    case ALG_I256: case ALG_U256: return put_wide(out, v->wide, 32, r->kind == ALG_I256);
+    case ALG_I128: case ALG_U128: return value_display_wide(out, v->wide, 16, r->kind == ALG_I128);
+    case ALG_I256: case ALG_U256: return value_display_wide(out, v->wide, 32, r->kind == ALG_I256);
     case ALG_F32: return put_float(out, v->f32, true);
     case ALG_F64: return put_float(out, v->f64, false);
     case ALG_STRING:
