@@ -266,6 +266,34 @@ static void test_sql(void **state)
     assert_string_equal(r.out, " balance \n---------\n 5       \n");
 }
 
+/* ---- sql --explain ----------------------------------------------------------------- */
+
+static void test_sql_explain(void **state)
+{
+    (void)state;
+    Run r;   /* bank is published by test_sql */
+    run_as(stranger_home, &r, cmd_sql, 4, "sql", "bank", "--explain",
+           "SELECT owner FROM account WHERE id >= 2 AND owner <> 'x'");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, "Select 1 columns\n"
+                               "Index Range Scan on account using account_id_idx_btree: id >= 2\n"
+                               "Filter: id >= 2 AND owner <> 'x'\n");
+    /* typing EXPLAIN is the same request; the table is as it was */
+    run_as(owner_home, &r, cmd_sql, 3, "sql", "bank", "explain DELETE FROM account");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, "Delete from account\nSeq Scan on account\n");
+    run_as(owner_home, &r, cmd_sql, 4, "sql", "bank", "EXPLAIN SELECT * FROM transfer", "--explain");
+    assert_string_equal(r.out, "Select transfer.*\nSeq Scan on transfer\n");
+    run_as(stranger_home, &r, cmd_sql, 3, "sql", "bank", "SELECT COUNT(*) AS n FROM account");
+    assert_string_equal(r.out, " n \n---\n 2 \n");
+    /* the caller's rights, as for a query */
+    run_as(stranger_home, &r, cmd_sql, 4, "sql", "bank", "--explain", "SELECT * FROM transfer");
+    assert_int_equal(r.rc, 1);
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "Error: no such table: `transfer`. If the table exists, it may "
+                               "be marked private.\n");
+}
+
 /* ---- subscribe ---------------------------------------------------------------------- */
 
 static void test_subscribe(void **state)
@@ -330,6 +358,7 @@ int main(void)
     };
     const struct CMUnitTest e2e[] = {
         cmocka_unit_test(test_sql),
+        cmocka_unit_test(test_sql_explain),
         cmocka_unit_test(test_subscribe),
     };
     int fails = cmocka_run_group_tests(unit, NULL, NULL);

@@ -13,14 +13,20 @@
  * INSERT/UPDATE/DELETE for the owner only.  Output (client-protocol.md
  * section 10): the psql-style table with trailing spaces kept; the
  * header and the dash line even without rows; DML prints one empty line.
+ * `--explain` (or a query starting with EXPLAIN) sends `EXPLAIN QUERY`
+ * instead, a tinystdb extension: the server plans the statement with the
+ * caller's rights without running it and answers with a table "plan" of
+ * one row per line (server_query.c); they are printed as they are.
  * Errors: "Error: TEXT" on stderr and exit status 1, TEXT being the
  * server's SQL error (e.g. "no such table: `t`. If the table exists, it
  * may be marked private.").
  *
  * Book: chapter 28, book/28-subscriptions.md
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../sql/sql.h"
 #include "../util/alloc.h"
@@ -38,9 +44,10 @@ typedef struct SqlCol {
 typedef VEC(SqlCol) SqlColVec;
 
 static const char sql_usage[] =
-    "usage: tinystdb sql NAME \"QUERY\" [--server HOST:PORT]\n"
+    "usage: tinystdb sql NAME \"QUERY\" [--explain] [--server HOST:PORT]\n"
     "  Run one SQL statement (SELECT; INSERT, UPDATE, DELETE for the owner) and print\n"
-    "  the result as `spacetime sql` does.\n";
+    "  the result as `spacetime sql` does.  --explain: print how the server would\n"
+    "  execute it instead (nothing is run).\n";
 
 /* ---- the result's columns ---- */
 
@@ -165,6 +172,32 @@ static Status print_result(Arena *a, const ProtoReply *rep, const SqlCol *cols, 
     return cmd_sql_table(headers, ncols, cells, nrows, out);
 }
 
+/* EXPLAIN's answer: the "plan" of each row, one line each. */
+static Status print_plan(Arena *a, const ProtoReply *rep, StrBuf *out)
+{
+    const ProtoStrList *rows = rep->tables.len ? &rep->tables.items[0].rows : NULL;
+    for (size_t r = 0; rows && r < rows->len; r++) {
+        JsonValue *v;
+        if (json_parse(a, rows->items[r].s, rows->items[r].len, &v, NULL) != ST_OK)
+            return ST_INVALID;
+        const JsonValue *line = json_object_get(v, "plan");
+        if (!line || line->type != JSON_STRING)
+            return ST_INVALID;
+        Status st = strbuf_printf(out, "%s\n", line->str);
+        if (st != ST_OK)
+            return st;
+    }
+    return ST_OK;
+}
+
+/* Does the query ask for its plan (`EXPLAIN ...`, any case)? */
+static bool is_explain(const char *q)
+{
+    while (isspace((unsigned char)*q))
+        q++;
+    return strncasecmp(q, "explain", 7) == 0 && isspace((unsigned char)q[7]);
+}
+
 /* ---- the conversation ---- */
 
 /* Describe NAME into *schema (parsed into a). */
@@ -206,6 +239,7 @@ static Status one_off(Client *c, const char *query, ProtoReply *rep, ClientError
 
 static int run_sql(const char *server, const char *name, const char *query)
 {
+    bool explain = is_explain(query);
     ClientError err = {{0}};
     Client c = {.fd = -1};
     Arena a;
@@ -220,16 +254,17 @@ static int run_sql(const char *server, const char *name, const char *query)
     Status st = client_connect(&c, client_server_address(server), CLIENT_CONNECT_TIMEOUT_MS, &err);
     if (st == ST_OK)
         st = client_hello(&c, name, &err);
-    if (st == ST_OK)
+    if (st == ST_OK && !explain)   /* a plan needs no column types */
         st = fetch_schema(&c, name, &a, &schema, &err);
     /* A statement that does not parse here is sent anyway: the server's
      * error is the one to print. */
-    if (st == ST_OK && sql_parse(&a, query, strlen(query), &stmt, &serr) == ST_OK &&
+    if (st == ST_OK && !explain && sql_parse(&a, query, strlen(query), &stmt, &serr) == ST_OK &&
         result_cols(schema, stmt, &cols) != ST_OK)
         st = client_error(&err, ST_NOMEM, "out of memory");
     if (st == ST_OK)
         st = one_off(&c, query, &rep, &err);
-    if (st == ST_OK && print_result(&a, &rep, cols.items, cols.len, &out) != ST_OK)
+    if (st == ST_OK && (explain ? print_plan(&a, &rep, &out)
+                                : print_result(&a, &rep, cols.items, cols.len, &out)) != ST_OK)
         st = client_error(&err, ST_INVALID, "cannot print the server's rows");
     if (st == ST_OK)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
@@ -243,6 +278,7 @@ static int run_sql(const char *server, const char *name, const char *query)
 int cmd_sql(int argc, char **argv)
 {
     const char *server = NULL, *words[2] = { NULL, NULL };
+    bool explain = false;
     int n = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -251,6 +287,8 @@ int cmd_sql(int argc, char **argv)
         }
         if ((!strcmp(argv[i], "--server") || !strcmp(argv[i], "-s")) && i + 1 < argc)
             server = argv[++i];
+        else if (!strcmp(argv[i], "--explain"))
+            explain = true;
         else if (n < 2)
             words[n++] = argv[i];
         else
@@ -260,5 +298,12 @@ int cmd_sql(int argc, char **argv)
         fputs(sql_usage, stderr);
         return cmd_client_fail(n == 2 ? "bad database name" : "expected NAME and one QUERY");
     }
-    return run_sql(server, words[0], words[1]);
+    if (!explain || is_explain(words[1]))
+        return run_sql(server, words[0], words[1]);
+    StrBuf q;   /* --explain: the same request as typing EXPLAIN */
+    strbuf_init(&q);
+    int rc = strbuf_printf(&q, "EXPLAIN %s", words[1]) == ST_OK
+             ? run_sql(server, words[0], q.data) : cmd_client_fail("out of memory");
+    strbuf_fini(&q);
+    return rc;
 }

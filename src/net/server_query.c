@@ -26,6 +26,14 @@
  * COUNT is written the same way with the output column names as keys
  * ("column N" for an unnamed column, N counted from 0).
  *
+ * EXPLAIN (a tinystdb extension; SpacetimeDB has none on the wire).  A
+ * query_string `EXPLAIN stmt` is checked and planned like stmt, with the
+ * caller's rights, but not run; the answer is one table named "plan"
+ * whose rows {"plan": "line"} are the lines of sql_explain(), plus an
+ * "RLS Filter" line per table whose row-level security rules would be
+ * added to the WHERE (the plan is chosen before they are, see
+ * server_rls.c).  `tinystdb sql NAME --explain "..."` prints those lines.
+ *
  * DML.  The SQL layer changes tables through the table API and opens no
  * transaction of its own; here it runs inside tx_begin / tx_commit on the
  * database's Db, then the delta goes to subscribers like a reducer's,
@@ -38,8 +46,10 @@
 #include "server_int.h"
 #include "server_rls.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../host/sats_json.h"
 #include "../sql/sql.h"
@@ -156,6 +166,67 @@ static Status run_dml(Server *s, Client *c, SqlQuery *q, SqlResult *res, SqlErro
     return ST_OK;
 }
 
+/* `EXPLAIN stmt`: the offset of stmt in s[0..len), or 0 for any other text. */
+static size_t explain_skip(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)s[i]))
+        i++;
+    if (len - i < 8 || strncasecmp(s + i, "explain", 7) != 0 || !isspace((unsigned char)s[i + 7]))
+        return 0;
+    return i + 8;
+}
+
+/* The text's lines as rows {"plan": "line"} of one table named "plan". */
+static Status plan_table(Arena *a, const StrBuf *text, ProtoOneOffTable *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < text->len; i++)
+        n += text->data[i] == '\n';   /* sql_explain ends every line with \n */
+    ProtoStr *rows = arena_calloc(a, n + 1, sizeof *rows);
+    StrBuf sb;
+    strbuf_init(&sb);
+    Status st = rows ? ST_OK : ST_NOMEM;
+    for (size_t i = 0, at = 0; st == ST_OK && i < n; i++) {
+        const char *nl = memchr(text->data + at, '\n', text->len - at);
+        strbuf_clear(&sb);
+        if ((st = strbuf_puts(&sb, "{\"plan\":")) == ST_OK &&
+            (st = json_write_string(&sb, text->data + at, (size_t)(nl - text->data) - at)) == ST_OK &&
+            (st = strbuf_putc(&sb, '}')) == ST_OK && !(rows[i].s = arena_strndup(a, sb.data, sb.len)))
+            st = ST_NOMEM;
+        rows[i].len = sb.len;
+        at = (size_t)(nl - text->data) + 1;
+    }
+    strbuf_fini(&sb);
+    out->table_name = proto_str("plan");
+    out->rows.items = rows;
+    out->rows.len = st == ST_OK ? n : 0;
+    return st;
+}
+
+/* EXPLAIN: q's plan as rep's one table, with the rules RLS would add. */
+static Status explain(Server *s, Client *c, SqlQuery *q, ProtoReply *rep, SqlError *err)
+{
+    StrBuf text;
+    strbuf_init(&text);
+    Status st = sql_explain(q, &text);   /* before RLS: it quotes only the caller's text */
+    if (st != ST_OK)
+        sql_error(err, st, 0, "out of memory");
+    else
+        st = server_rls_apply(c->db, &c->identity, q, err);   /* its errors, as for a query */
+    for (uint32_t r = 0; st == ST_OK && r < q->nrels; r++)
+        if (server_rls_guarded(c->db, &c->identity, q->rels[r].table_id))
+            st = strbuf_printf(&text, "RLS Filter: row-level security rules on %s\n",
+                               q->rels[r].name);
+    ProtoOneOffTable *t = st == ST_OK ? arena_calloc(&s->scratch, 1, sizeof *t) : NULL;
+    if (st == ST_OK && (st = t ? plan_table(&s->scratch, &text, t) : ST_NOMEM) != ST_OK)
+        sql_error(err, st, 0, "cannot write the plan: %s", status_str(st));
+    rep->tables.items = t;
+    rep->tables.len = st == ST_OK;
+    strbuf_fini(&text);
+    return st;
+}
+
 /* Run req's query for c: fill rep's tables, or return the error text. */
 static Status one_off(Server *s, Client *c, const ProtoRequest *req, ProtoReply *rep,
                       SqlError *err)
@@ -164,7 +235,14 @@ static Status one_off(Server *s, Client *c, const ProtoRequest *req, ProtoReply 
                    .owner = identity_equal(&c->identity, &c->db->owner) };
     memcpy(ctx.sender, c->identity.le, sizeof ctx.sender);
     SqlQuery *q = NULL;
-    Status st = sql_query_new(&ctx, req->query.s ? req->query.s : "", req->query.len, &q, err);
+    const char *text = req->query.s ? req->query.s : "";
+    size_t skip = explain_skip(text, req->query.len);
+    Status st = sql_query_new(&ctx, text + skip, req->query.len - skip, &q, err);
+    if (st == ST_OK && skip) {   /* planned, never run */
+        st = explain(s, c, q, rep, err);
+        sql_query_free(q);
+        return st;
+    }
     if (st == ST_OK && (st = server_rls_apply(c->db, &c->identity, q, err)) != ST_OK)
         sql_query_free(q);   /* a non-owner sees only what the module's rules admit */
     if (st != ST_OK)
