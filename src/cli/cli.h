@@ -60,6 +60,9 @@ int cmd_logs(int argc, char **argv);
 int cmd_describe_remote(int argc, char **argv);   /* describe NAME [--json] */
 int cmd_delete(int argc, char **argv);
 
+/* `tinystdb log dump|verify DIR`: print or check a commit log (cmd_log.c; chapter 27). */
+int cmd_log(int argc, char **argv);
+
 /* `tinystdb sql` and `tinystdb subscribe` (cmd_sql.c, cmd_subscribe.c; chapter 28). */
 int cmd_sql(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);

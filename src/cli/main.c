@@ -32,6 +32,7 @@ static const CliCommand commands[] = {
     {"describe", "NAME|--wasm FILE [--json]", "print a database's or module's tables and reducers",
      cmd_describe},
     {"delete", "NAME", "delete a database and its data (owner only)", cmd_delete},
+    {"log", "dump|verify DIR", "print a commit log record by record, or check every CRC", cmd_log},
     {"sql", "NAME \"QUERY\"", "run one SQL statement (SELECT; DML for the owner) and print the table",
      cmd_sql},
     {"subscribe", "NAME QUERY... [-n N] [-t SECONDS]",
