@@ -238,27 +238,35 @@ Status identity_conn_parse_hex(const char *s, size_t len, ConnectionId *out, IdE
                         err);
 }
 
-/* Divide the little-endian number in place by 10; return the remainder.
- * Long division from the most significant byte, as on paper. */
-static unsigned divmod10(uint8_t le[CONNID_LEN])
+/* Divide the 128-bit number held as four 32-bit limbs (most significant
+ * first) in place by 10^9; return the remainder.  Long division as on
+ * paper, nine decimal digits per step, so a connection id (formatted for
+ * every TransactionUpdate) takes at most five steps. */
+static uint32_t divmod_1e9(uint32_t limb[4])
 {
-    unsigned rem = 0;
-    for (size_t i = CONNID_LEN; i-- > 0;) {
-        unsigned cur = rem << 8 | le[i];
-        le[i] = (uint8_t)(cur / 10);
-        rem = cur % 10;
+    uint64_t rem = 0;
+    for (size_t i = 0; i < 4; i++) {
+        uint64_t cur = rem << 32 | limb[i];
+        limb[i] = (uint32_t)(cur / 1000000000u);
+        rem = cur % 1000000000u;
     }
-    return rem;
+    return (uint32_t)rem;
 }
 
 void identity_conn_format_decimal(const ConnectionId *c, char out[CONNID_DECIMAL_LEN + 1])
 {
-    ConnectionId n = *c;
-    char rev[CONNID_DECIMAL_LEN];
+    uint32_t limb[4];
+    for (size_t i = 0; i < 4; i++)      /* limb 0 = bytes 15..12 (most significant) */
+        limb[i] = (uint32_t)c->le[15 - 4 * i] << 24 | (uint32_t)c->le[14 - 4 * i] << 16 |
+                  (uint32_t)c->le[13 - 4 * i] << 8 | c->le[12 - 4 * i];
+    char rev[CONNID_DECIMAL_LEN + 9];
     size_t len = 0;
-    do
-        rev[len++] = (char)('0' + divmod10(n.le));
-    while (!identity_conn_is_zero(&n));
+    do {
+        uint32_t chunk = divmod_1e9(limb);
+        bool last = !(limb[0] | limb[1] | limb[2] | limb[3]);
+        for (int k = 0; k < 9 && (!last || chunk || k == 0); k++, chunk /= 10)
+            rev[len++] = (char)('0' + chunk % 10);
+    } while (limb[0] | limb[1] | limb[2] | limb[3]);
     for (size_t i = 0; i < len; i++)
         out[i] = rev[len - 1 - i];
     out[len] = '\0';

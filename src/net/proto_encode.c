@@ -59,14 +59,29 @@ Status proto_write_text(StrBuf *sb, const char *s, size_t len)
     return st;
 }
 
+/* Append `pre` "name": (no printf on the hot path: every reply has
+ * many fields). */
+static Status put_key(StrBuf *sb, const char *pre, const char *name)
+{
+    Status st = strbuf_puts(sb, pre);
+    if (st == ST_OK)
+        st = strbuf_putc(sb, '"');
+    if (st == ST_OK)
+        st = strbuf_puts(sb, name);
+    if (st == ST_OK)
+        st = strbuf_puts(sb, "\":");
+    return st;
+}
+
 Status proto_write_unit_variant(StrBuf *sb, const char *name)
 {
-    return strbuf_printf(sb, "{\"%s\":[]}", name);
+    Status st = put_key(sb, "{", name);
+    return st == ST_OK ? strbuf_puts(sb, "[]}") : st;
 }
 
 Status proto_write_text_variant(StrBuf *sb, const char *name, ProtoStr text)
 {
-    Status st = strbuf_printf(sb, "{\"%s\":", name);
+    Status st = put_key(sb, "{", name);
     if (st == ST_OK)
         st = proto_write_text(sb, text.s, text.len);
     return st == ST_OK ? strbuf_putc(sb, '}') : st;
@@ -85,7 +100,7 @@ Status proto_write_product(StrBuf *sb, const FieldType *t, const void *src)
         const void *member = base + f->offset;
         if (f->optional && f->type->present && !f->type->present(member))
             continue;   /* an optional field that is not there is left out */
-        st = strbuf_printf(sb, "%s\"%s\":", first ? "" : ",", f->name);
+        st = put_key(sb, first ? "" : ",", f->name);
         if (st == ST_OK)
             st = f->type->write(sb, f->type, member);
         first = false;
@@ -112,7 +127,7 @@ Status proto_write_list(StrBuf *sb, const FieldType *t, const void *src)
 
 static Status write_message(StrBuf *sb, const Message *m, const void *src)
 {
-    Status st = strbuf_printf(sb, "{\"%s\":", m->name);
+    Status st = put_key(sb, "{", m->name);
     if (st != ST_OK)
         return st;
     if (m->newtype) {

@@ -60,7 +60,10 @@ static Status write_u256(StrBuf *sb, const FieldType *t, const void *src)
     (void)t;
     char text[IDENTITY_U256_LEN + 1];
     identity_format_u256(src, text);
-    return strbuf_printf(sb, "\"%s\"", text);
+    Status st = strbuf_putc(sb, '"');
+    if (st == ST_OK)
+        st = strbuf_puts(sb, text);
+    return st == ST_OK ? strbuf_putc(sb, '"') : st;
 }
 
 static Status read_u128(ProtoCtx *c, const FieldType *t, const JsonValue *v, void *dst)
