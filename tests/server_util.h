@@ -19,6 +19,9 @@
  *   tc_closed(c)              wait until the server closed c
  *   ts_restart()              the same data directory, a new process state
  *   ts_stop()                 server down, data directory removed
+ *   ts_setup, ts_teardown     the same as cmocka fixtures
+ *   ts_rows_of(db, table)     a table's row count
+ *   ts_log_count(db, text)    occurrences of text in a database's module.log
  *
  * Book: chapter 22, book/22-server.md
  */
@@ -45,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "net/proto.h"
 #include "net/server.h"
 #include "util/alloc.h"
@@ -127,6 +131,35 @@ static inline void ts_stop(void)
     server_free(srv);
     srv = NULL;
     rm_tree(srv_dir);
+}
+
+/* cmocka fixtures: a server with the default configuration (ts_config)
+ * around each test.  Tests that need another configuration write their
+ * own setup and still use ts_teardown. */
+static inline int ts_setup(void **state)
+{
+    (void)state;
+    ServerConfig cfg;
+    ts_config(&cfg);
+    ts_start(&cfg);
+    return 0;
+}
+
+static inline int ts_teardown(void **state)
+{
+    (void)state;
+    ts_stop();
+    return 0;
+}
+
+/* How many rows `table` of database `db` holds, read from the server. */
+static inline uint64_t ts_rows_of(const char *db, const char *table)
+{
+    HostModule *hm = server_database(srv, db);
+    assert_non_null(hm);
+    uint32_t id = module_table_id(hm, table);
+    assert_true(id != 0);
+    return table_row_count(db_table(module_db(hm), id));
 }
 
 /* ---- clients ------------------------------------------------------------------- */
@@ -317,6 +350,20 @@ static inline char *tc_read_file(const char *path, size_t *len)
     fclose(f);
     *len = sb.len;
     return sb.data ? sb.data : mem_strdup("");
+}
+
+/* How many times text occurs in the module.log of database db. */
+static inline size_t ts_log_count(const char *db, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/databases/%s/module.log", srv_dir, db);
+    size_t len, n = 0;
+    char *log = tc_read_file(path, &len);
+    assert_non_null(log);
+    for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
+        n++;
+    mem_free(log);
+    return n;
 }
 
 /* The Rust module's path, or NULL (then the test is skipped). */

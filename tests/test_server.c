@@ -27,22 +27,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    ts_stop();
-    return 0;
-}
-
-static uint64_t rows_of(const char *db, const char *table)
-{
-    HostModule *hm = server_database(srv, db);
-    assert_non_null(hm);
-    uint32_t id = module_table_id(hm, table);
-    assert_true(id != 0);
-    return table_row_count(db_table(module_db(hm), id));
-}
-
 /* ---- identities ------------------------------------------------------------------ */
 
 static void test_two_clients_two_identities(void **state)
@@ -207,21 +191,21 @@ static void test_bank_transfer_rolled_back(void **state)
                         "{\"id\":2,\"owner\":\"alice\",\"balance\":100}");
     call(c, "open_account", "{\"owner\":\"bob\",\"deposit\":0}", 2, &r);
     assert_int_equal(r.status.kind, PROTO_STATUS_COMMITTED);
-    uint64_t transfers = rows_of("bank", "transfer");
+    uint64_t transfers = ts_rows_of("bank", "transfer");
 
     call(c, "transfer", "[\"alice\", \"bob\", 500]", 3, &r);
     assert_int_equal(r.status.kind, PROTO_STATUS_FAILED);
     assert_non_null(strstr(r.status.text.s, "insufficient"));
     assert_int_equal(r.reducer_call.request_id, 3);
-    assert_int_equal(rows_of("bank", "transfer"), transfers);   /* nothing changed */
-    assert_int_equal(rows_of("bank", "account"), 3);
+    assert_int_equal(ts_rows_of("bank", "transfer"), transfers);   /* nothing changed */
+    assert_int_equal(ts_rows_of("bank", "account"), 3);
 
     call(c, "transfer", "[\"alice\", \"bob\", 40]", 4, &r);
     assert_int_equal(r.status.kind, PROTO_STATUS_COMMITTED);
     /* a delete plus an insert per updated account, the private transfer not shown */
     assert_int_equal(r.status.committed.tables.len, 1);
     assert_int_equal(r.status.committed.tables.items[0].updates.items[0].deletes.len, 2);
-    assert_int_equal(rows_of("bank", "transfer"), transfers + 1);
+    assert_int_equal(ts_rows_of("bank", "transfer"), transfers + 1);
     tc_free(c), tc_free(o);
 }
 
@@ -244,7 +228,7 @@ static void test_owner_sees_private_rows_and_no_notify(void **state)
                "\"request_id\":3,\"flags\":1}}");
     call(c, "audit", "[]", 4, &r);
     assert_int_equal(r.reducer_call.request_id, 4);
-    assert_int_equal(rows_of("bank", "transfer"), 2);
+    assert_int_equal(ts_rows_of("bank", "transfer"), 2);
     tc_free(c), tc_free(o);
 }
 
@@ -322,12 +306,12 @@ static void test_republish_keeps_or_clears(void **state)
     tc_publish(o, "bank", BANK, false);
     tc_hello(u, "bank", NULL, &r);
     call(u, "open_account", "[\"dave\", 7]", 1, &r);
-    assert_int_equal(rows_of("bank", "account"), 2);
+    assert_int_equal(ts_rows_of("bank", "account"), 2);
 
     tc_publish(o, "bank", BANK, false);   /* same tables: the rows stay */
     tc_error(u, "republished");
     tc_closed(u);
-    assert_int_equal(rows_of("bank", "account"), 2);
+    assert_int_equal(ts_rows_of("bank", "account"), 2);
     TClient *v = tc_open();
     tc_hello(v, "bank", NULL, &r);
     call(v, "open_account", "[\"erin\", 1]", 1, &r);
@@ -336,9 +320,9 @@ static void test_republish_keeps_or_clears(void **state)
 
     tc_send_publish(o, "bank", PLAYERS, false);   /* other tables: refused */
     tc_error(o, "--delete-data");
-    assert_int_equal(rows_of("bank", "account"), 3);
+    assert_int_equal(ts_rows_of("bank", "account"), 3);
     tc_publish(o, "bank", PLAYERS, true);         /* with clear: a new database */
-    assert_int_equal(rows_of("bank", "player"), 0);
+    assert_int_equal(ts_rows_of("bank", "player"), 0);
     tc_free(o), tc_free(u), tc_free(v);
 }
 
@@ -359,18 +343,18 @@ static void test_publish_bad_module(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_two_clients_two_identities, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_message_not_connect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_garbage_then_carry_on, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_database_and_reducer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bank_transfer_rolled_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_clients_two_identities, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_tokens, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_first_message_not_connect, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_then_carry_on, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_database_and_reducer, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_bank_transfer_rolled_back, setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_owner_sees_private_rows_and_no_notify, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_gatekeeper_outcomes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_owner_rules, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_republish_keeps_or_clears, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publish_bad_module, setup, teardown),
+                                        ts_teardown),
+        cmocka_unit_test_setup_teardown(test_gatekeeper_outcomes, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_owner_rules, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_republish_keeps_or_clears, setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_bad_module, setup, ts_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

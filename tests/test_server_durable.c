@@ -38,15 +38,6 @@
 #define CHAT "examples/quickstart-chat/quickstart_chat.wasm"
 #define TINYSTDB "build/tinystdb"
 
-static int setup(void **state)
-{
-    (void)state;
-    ServerConfig cfg;
-    ts_config(&cfg);
-    ts_start(&cfg);
-    return 0;
-}
-
 static int setup_snap3(void **state)
 {
     (void)state;
@@ -54,13 +45,6 @@ static int setup_snap3(void **state)
     ts_config(&cfg);
     cfg.snapshot_every = 3;
     ts_start(&cfg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ts_stop();
     return 0;
 }
 
@@ -94,20 +78,6 @@ static void db_ok(const char *db)
     assert_non_null(hm);
     if (db_check(module_db(hm), msg, sizeof msg) != ST_OK)
         fail_msg("db_check %s: %s", db, msg);
-}
-
-/* How many times text occurs in the database's module.log. */
-static size_t log_count(const char *db, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/databases/%s/module.log", srv_dir, db);
-    size_t len, n = 0;
-    char *log = tc_read_file(path, &len);
-    assert_non_null(log);
-    for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
-        n++;
-    mem_free(log);
-    return n;
 }
 
 /* Files in DATA/databases/DB/SUB whose names end in suffix; the last
@@ -165,7 +135,7 @@ static void test_restart_brings_back_rows_sequences_schedules(void **state)
     ts_restart();                         /* a new server on the same data dir */
     assert_int_equal(rows_of("rem", "reminder"), before);
     db_ok("rem");
-    assert_int_equal(log_count("rem", "soon"), 0);
+    assert_int_equal(ts_log_count("rem", "soon"), 0);
     /* init did not run again: a second heartbeat would be a sixth row */
     c = tc_open();
     tc_hello(c, "rem", NULL, &r);
@@ -174,9 +144,9 @@ static void test_restart_brings_back_rows_sequences_schedules(void **state)
     assert_int_equal(rows_of("rem", "reminder"), before + 1);
     /* the schedule row was re-armed: "soon" fires in the new server */
     int64_t deadline = ts_ms() + 5000;
-    while (log_count("rem", ": soon") == 0 && ts_ms() < deadline)
+    while (ts_log_count("rem", ": soon") == 0 && ts_ms() < deadline)
         ts_turn(20);
-    assert_int_equal(log_count("rem", ": soon"), 1);
+    assert_int_equal(ts_log_count("rem", ": soon"), 1);
     assert_int_equal(rows_of("rem", "reminder"), before);   /* the one-shot row is gone */
     tc_free(c);
 
@@ -526,16 +496,17 @@ static void test_kill_9_loses_nothing_acknowledged(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_restart_brings_back_rows_sequences_schedules, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_restart_brings_back_rows_sequences_schedules, ts_setup,
+                                        ts_teardown),
         cmocka_unit_test_setup_teardown(test_snapshots_taken_pruned_and_loaded, setup_snap3,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_corrupt_middle_refuses_that_database_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_write_error_makes_the_database_read_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_kill_9_loses_nothing_acknowledged, setup, teardown),
+                                        ts_teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, ts_setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_middle_refuses_that_database_only, ts_setup,
+                                        ts_teardown),
+        cmocka_unit_test_setup_teardown(test_write_error_makes_the_database_read_only, ts_setup,
+                                        ts_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_9_loses_nothing_acknowledged, ts_setup,
+                                        ts_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

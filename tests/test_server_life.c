@@ -15,15 +15,6 @@
 #define CHAT "examples/quickstart-chat/quickstart_chat.wasm"
 #define PLAYERS "examples/players/players.wasm"
 
-static int setup(void **state)
-{
-    (void)state;
-    ServerConfig cfg;
-    ts_config(&cfg);
-    ts_start(&cfg);
-    return 0;
-}
-
 static int setup_small_out(void **state)
 {
     (void)state;
@@ -33,22 +24,6 @@ static int setup_small_out(void **state)
     cfg.loop.pause_out = 64 << 10;
     ts_start(&cfg);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ts_stop();
-    return 0;
-}
-
-static uint64_t rows_of(const char *db, const char *table)
-{
-    HostModule *hm = server_database(srv, db);
-    assert_non_null(hm);
-    uint32_t id = module_table_id(hm, table);
-    assert_true(id != 0);
-    return table_row_count(db_table(module_db(hm), id));
 }
 
 static void expect_committed(TClient *c, uint32_t rid)
@@ -206,7 +181,7 @@ static void test_rust_module_over_the_protocol(void **state)
     }
     TClient *o = tc_open();
     tc_publish(o, "game", path, false);
-    assert_int_equal(rows_of("game", "game_tick_schedule"), 1);   /* init ran */
+    assert_int_equal(ts_rows_of("game", "game_tick_schedule"), 1);   /* init ran */
     TClient *p = tc_open();
     ProtoReply r;
     tc_hello(p, "game", NULL, &r);
@@ -225,24 +200,24 @@ static void test_rust_module_over_the_protocol(void **state)
     const char *row = t->items[0].updates.items[0].inserts.items[0].s;
     assert_non_null(strstr(row, "\"username\":\"alice\""));
     assert_non_null(strstr(row, hex));
-    assert_int_equal(rows_of("game", "player"), 1);
-    assert_int_equal(rows_of("game", "logged_out_player"), 0);
+    assert_int_equal(ts_rows_of("game", "player"), 1);
+    assert_int_equal(ts_rows_of("game", "logged_out_player"), 0);
 
     tc_free(p);   /* the disconnect moves the player */
-    assert_int_equal(rows_of("game", "player"), 0);
-    assert_int_equal(rows_of("game", "logged_out_player"), 1);
+    assert_int_equal(ts_rows_of("game", "player"), 0);
+    assert_int_equal(ts_rows_of("game", "logged_out_player"), 1);
     tc_free(o);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_huge_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slow_follower_dropped, setup_small_out, teardown),
-        cmocka_unit_test_setup_teardown(test_logs_and_follow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_keeps_identities_and_databases, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_rust_module_over_the_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_huge_line, ts_setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_slow_follower_dropped, setup_small_out, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_logs_and_follow, ts_setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_keeps_identities_and_databases, ts_setup,
+                                        ts_teardown),
+        cmocka_unit_test_setup_teardown(test_rust_module_over_the_protocol, ts_setup, ts_teardown),
     };
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -323,22 +323,6 @@ static void run_script(void **state)
     arena_fini(&s.arena);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    ServerConfig cfg;
-    ts_config(&cfg);
-    ts_start(&cfg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ts_stop();
-    return 0;
-}
-
 int main(void)
 {
     static char paths[64][300];
@@ -355,7 +339,7 @@ int main(void)
         if (l < 7 || strcmp(e->d_name + l - 6, ".jsonl") != 0)
             continue;
         snprintf(paths[n], sizeof paths[n], "tests/proto/%.280s", e->d_name);
-        tests[n] = (struct CMUnitTest){ paths[n], run_script, setup, teardown, paths[n] };
+        tests[n] = (struct CMUnitTest){ paths[n], run_script, ts_setup, ts_teardown, paths[n] };
         n++;
     }
     closedir(d);

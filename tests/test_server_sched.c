@@ -22,22 +22,6 @@
 
 #define REMINDERS "examples/reminders/reminders.wasm"
 
-static int setup(void **state)
-{
-    (void)state;
-    ServerConfig cfg;
-    ts_config(&cfg);
-    ts_start(&cfg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ts_stop();
-    return 0;
-}
-
 static void call(TClient *c, const char *reducer, const char *args_json, ProtoReply *r)
 {
     StrBuf sb;
@@ -55,20 +39,6 @@ static void stop_server(int sig)
 {
     (void)sig;
     server_stop(srv);        /* async-signal-safe */
-}
-
-/* How many lines of the database's module.log contain text. */
-static size_t log_lines(const char *db, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/databases/%s/module.log", srv_dir, db);
-    size_t len, n = 0;
-    char *log = tc_read_file(path, &len);
-    assert_non_null(log);
-    for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
-        n++;
-    mem_free(log);
-    return n;
 }
 
 static double cpu_seconds(void)
@@ -108,8 +78,8 @@ static void test_reminders_fire_in_the_server(void **state)
     signal(SIGALRM, SIG_DFL);
 
     assert_true(ms >= 2400);
-    assert_int_equal(log_lines("rem", "reminder 2: tea"), 1);
-    size_t beats = log_lines("rem", "reminder 1: heartbeat");
+    assert_int_equal(ts_log_count("rem", "reminder 2: tea"), 1);
+    size_t beats = ts_log_count("rem", "reminder 1: heartbeat");
     if (beats < 2 || beats > 3)
         fail_msg("%zu heartbeats in %lld ms", beats, (long long)ms);
     HostModule *hm = server_database(srv, "rem");
@@ -123,7 +93,7 @@ static void test_reminders_fire_in_the_server(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reminders_fire_in_the_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reminders_fire_in_the_server, ts_setup, ts_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,10 +49,12 @@
 #include "util/json.h"
 #include "util/vec.h"
 
+#define BENCH_NAME "loadgen"
+#include "benchnet.h"
+
 #define STALL_MS 10000            /* no answer at all for this long: give up */
 #define MAX_CONNS 20000
 #define MAX_CALLS 50000000L       /* latencies are kept: 4 bytes each */
-#define READ_CHUNK 65536
 
 typedef enum Phase { DIALING, HELLO, READY, WAITING, FINISHED } Phase;
 
@@ -84,21 +86,6 @@ typedef struct Run {
     StrBuf call;                 /* the CallReducer line, the same for every call */
 } Run;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "loadgen: ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    exit(1);
-}
-
 /* ---- options ----------------------------------------------------------------- */
 
 static const char usage[] =
@@ -110,7 +97,7 @@ static long number(const char *s, long max)
     char *end = NULL;
     long v = s && *s >= '0' && *s <= '9' ? strtol(s, &end, 10) : 0;
     if (!end || *end || v < 1 || v > max)
-        die("bad count \"%s\"", s ? s : "");
+        bench_die("bad count \"%s\"", s ? s : "");
     return v;
 }
 
@@ -137,7 +124,7 @@ static void parse_options(int argc, char **argv, Options *o)
         else if (!strcmp(a, "-n"))
             o->calls = number(v, MAX_CALLS);
         else
-            die("unknown option %s", a);
+            bench_die("unknown option %s", a);
     }
     if (!o->db || !o->reducer) {
         fputs(usage, stderr);
@@ -153,7 +140,7 @@ static void check_args(const char *args)
     arena_init(&a);
     JsonValue *v = NULL;
     if (json_parse(&a, args, strlen(args), &v, NULL) != ST_OK || v->type != JSON_ARRAY)
-        die("--args must be a JSON array, not %s", args);
+        bench_die("--args must be a JSON array, not %s", args);
     arena_fini(&a);
 }
 
@@ -162,10 +149,7 @@ static void check_args(const char *args)
 /* Queue one request line on s. */
 static void queue(Run *r, Session *s, const ProtoRequest *req)
 {
-    strbuf_clear(&r->line);
-    if (proto_encode_request(&r->line, req) != ST_OK ||
-        strbuf_append(&s->out, r->line.data, r->line.len) != ST_OK)
-        die("%s", "out of memory");
+    bench_queue(&r->line, &s->out, req);
 }
 
 /* Every call is the same line: one call in flight per connection means
@@ -177,7 +161,7 @@ static void encode_call(Run *r)
                         .args = proto_str(r->opt.args), .request_id = 1,
                         .flags = PROTO_FLAG_FULL_UPDATE};
     if (proto_encode_request(&r->call, &req) != ST_OK)
-        die("%s", "cannot encode the call");
+        bench_die("%s", "cannot encode the call");
 }
 
 static void start_call(Run *r, Session *s)
@@ -189,23 +173,9 @@ static void start_call(Run *r, Session *s)
     }
     r->issued++;
     if (strbuf_append(&s->out, r->call.data, r->call.len) != ST_OK)
-        die("%s", "out of memory");
+        bench_die("%s", "out of memory");
     s->phase = WAITING;
-    s->sent_ns = now_ns();
-}
-
-/* Send what the socket takes now.  False when the connection broke. */
-static bool flush(Session *s)
-{
-    while (s->out_off < s->out.len) {
-        ssize_t k = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
-        if (k < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-        s->out_off += (size_t)k;
-    }
-    strbuf_clear(&s->out);
-    s->out_off = 0;
-    return true;
+    s->sent_ns = bench_now_ns();
 }
 
 /* ---- receiving --------------------------------------------------------------- */
@@ -213,7 +183,7 @@ static bool flush(Session *s)
 /* Everybody is identified: start the clock and the first call of each. */
 static void start_all(Run *r)
 {
-    r->start_ns = r->last_progress_ns = now_ns();
+    r->start_ns = r->last_progress_ns = bench_now_ns();
     for (long i = 0; i < r->opt.conns; i++)
         start_call(r, &r->s[i]);
 }
@@ -221,9 +191,9 @@ static void start_all(Run *r)
 static void on_identity(Run *r, Session *s, const ProtoReply *rep)
 {
     if (rep->kind == PROTO_REPLY_ERROR)
-        die("the server refused a connection: %s", rep->error.s);
+        bench_die("the server refused a connection: %s", rep->error.s);
     if (rep->kind != PROTO_REPLY_IDENTITY_TOKEN)
-        die("expected IdentityToken, got %s", proto_reply_name(rep->kind));
+        bench_die("expected IdentityToken, got %s", proto_reply_name(rep->kind));
     s->conn_id = rep->connection_id;
     s->phase = READY;
     if (++r->ready == r->opt.conns)
@@ -234,7 +204,7 @@ static void on_identity(Run *r, Session *s, const ProtoReply *rep)
  * first reason: it is usually the reason for all), send the next. */
 static void answered(Run *r, Session *s, bool ok, const char *why, size_t why_len)
 {
-    int64_t t = now_ns();
+    int64_t t = bench_now_ns();
     r->lat_ms[r->done++] = (float)((double)(t - s->sent_ns) / 1e6);
     if (!ok && r->failed++ == 0)
         fprintf(stderr, "loadgen: first failure: %.*s\n", (int)why_len, why ? why : "");
@@ -273,38 +243,31 @@ static void on_line(Run *r, Session *s, const char *line, size_t len)
     ProtoError perr = {{0}};
     arena_reset(&r->arena);
     if (proto_decode_reply(&r->arena, line, len, &rep, &perr) != ST_OK)
-        die("cannot decode a reply: %s", perr.msg);
+        bench_die("cannot decode a reply: %s", perr.msg);
     if (s->phase == HELLO)
         on_identity(r, s, &rep);
     else if (s->phase == WAITING)
         on_answer(r, s, &rep);
 }
 
+/* bench_drain() calls back with one pointer: the run and the session. */
+typedef struct LineCtx {
+    Run *r;
+    Session *s;
+} LineCtx;
+
+static void line_cb(void *ctx, const char *line, size_t len)
+{
+    LineCtx *lc = ctx;
+    on_line(lc->r, lc->s, line, len);
+}
+
 /* Read what is there and hand over each complete line.  False on EOF or
  * error (a connection must not end before its calls are done). */
 static bool drain(Run *r, Session *s)
 {
-    char chunk[READ_CHUNK];
-    ssize_t k = recv(s->fd, chunk, sizeof chunk, 0);
-    if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        return false;
-    if (k < 0)
-        return true;
-    if (strbuf_append(&s->in, chunk, (size_t)k) != ST_OK)
-        die("%s", "out of memory");
-    for (;;) {
-        char *start = s->in.data + s->in_start;
-        char *nl = memchr(start, '\n', s->in.len - s->in_start);
-        if (!nl)
-            break;
-        s->in_start += (size_t)(nl - start) + 1;
-        on_line(r, s, start, (size_t)(nl - start));
-    }
-    if (s->in_start == s->in.len) {   /* everything consumed: start again at 0 */
-        strbuf_clear(&s->in);
-        s->in_start = 0;
-    }
-    return true;
+    LineCtx lc = {r, s};
+    return bench_drain(s->fd, &s->in, &s->in_start, line_cb, &lc);
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
@@ -312,10 +275,7 @@ static bool drain(Run *r, Session *s)
 /* The dial finished: was it a success?  Then say who we are (nobody). */
 static void on_connected(Run *r, Session *s)
 {
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr)
-        die("cannot connect: %s", strerror(soerr ? soerr : errno));
+    bench_check_connected(s->fd);
     ProtoRequest req = {.kind = PROTO_REQ_CONNECT, .database = proto_str(r->opt.db)};
     queue(r, s, &req);
     s->phase = HELLO;
@@ -327,7 +287,7 @@ static void dial_all(Run *r)
         ClientError err = {{0}};
         Session *s = &r->s[i];
         if (client_dial(r->opt.server, &s->fd, &err) != ST_OK)
-            die("%s", err.msg);
+            bench_die("%s", err.msg);
         s->phase = DIALING;
         strbuf_init(&s->in);
         strbuf_init(&s->out);
@@ -346,26 +306,26 @@ static void turn(Run *r)
     }
     int rc = poll(r->pfd, n, 1000);
     if (rc < 0 && errno != EINTR)
-        die("poll: %s", strerror(errno));
+        bench_die("poll: %s", strerror(errno));
     for (long i = 0; rc > 0 && i < r->opt.conns; i++) {
         Session *s = &r->s[i];
         short re = r->pfd[i].revents;
         if (s->phase == DIALING && re)
             on_connected(r, s);
         if (s->phase != DIALING && (re & (POLLIN | POLLHUP | POLLERR)) && !drain(r, s))
-            die("%s", "the server closed a connection before its calls were done");
-        if (s->phase != DIALING && !flush(s))
-            die("sending: %s", strerror(errno));
+            bench_die("%s", "the server closed a connection before its calls were done");
+        if (s->phase != DIALING && !bench_flush(s->fd, &s->out, &s->out_off))
+            bench_die("sending: %s", strerror(errno));
     }
 }
 
 static void run(Run *r)
 {
     dial_all(r);
-    r->last_progress_ns = now_ns();
+    r->last_progress_ns = bench_now_ns();
     while (r->done < r->opt.calls) {
         turn(r);
-        if (now_ns() - r->last_progress_ns > (int64_t)STALL_MS * 1000000) {
+        if (bench_now_ns() - r->last_progress_ns > (int64_t)STALL_MS * 1000000) {
             fprintf(stderr, "loadgen: no progress for %d s (%ld of %ld calls answered, %ld of "
                             "%ld connections ready)\n",
                     STALL_MS / 1000, r->done, r->opt.calls, r->ready, r->opt.conns);
@@ -376,26 +336,13 @@ static void run(Run *r)
 
 /* ---- the report -------------------------------------------------------------- */
 
-static int by_value(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of the sorted values v[0..n). */
-static double percentile(const float *v, long n, double p)
-{
-    long rank = (long)ceil(p / 100.0 * (double)n);
-    return v[rank < 1 ? 0 : rank - 1];
-}
-
 static void report(Run *r)
 {
     double secs = (double)(r->end_ns - r->start_ns) / 1e9;
-    qsort(r->lat_ms, (size_t)r->done, sizeof *r->lat_ms, by_value);
+    qsort(r->lat_ms, (size_t)r->done, sizeof *r->lat_ms, bench_by_value);
     printf("calls/s: %.1f\n", secs > 0 ? (double)r->done / secs : 0.0);
-    printf("p50_ms: %.3f\n", percentile(r->lat_ms, r->done, 50));
-    printf("p99_ms: %.3f\n", percentile(r->lat_ms, r->done, 99));
+    printf("p50_ms: %.3f\n", bench_percentile(r->lat_ms, r->done, 50));
+    printf("p99_ms: %.3f\n", bench_percentile(r->lat_ms, r->done, 99));
     printf("failed: %ld\n", r->failed);
     fprintf(stderr, "loadgen: %ld calls over %ld connections in %.3f s\n", r->done, r->opt.conns,
             secs);
@@ -410,7 +357,7 @@ int main(int argc, char **argv)
     r.pfd = mem_calloc((size_t)r.opt.conns, sizeof *r.pfd);
     r.lat_ms = mem_alloc_array((size_t)r.opt.calls, sizeof *r.lat_ms);
     if (!r.s || !r.pfd || !r.lat_ms)
-        die("%s", "out of memory");
+        bench_die("%s", "out of memory");
     arena_init(&r.arena);
     strbuf_init(&r.line);
     strbuf_init(&r.call);

@@ -60,6 +60,9 @@
 #include "util/arena.h"
 #include "util/vec.h"
 
+#define BENCH_NAME "subbench"
+#include "benchnet.h"
+
 #define STALL_MS 10000        /* no progress for this long: give up */
 #define FANOUT_SUBS 100       /* measurement 1: subscribers of the one row */
 #define HOT_ID 1              /* the row they watch */
@@ -71,7 +74,6 @@
 #define WINDOW 16             /* measurement 2: calls in flight */
 #define WARMUP 20             /* calls before the clock starts */
 #define MAX_CALLS 1000000L
-#define READ_CHUNK 65536
 
 typedef enum Phase { DIALING, HELLO, SUBSCRIBING, READY } Phase;
 
@@ -101,43 +103,11 @@ typedef struct Bench {
     StrBuf line;             /* a request being encoded */
 } Bench;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "subbench: ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    exit(1);
-}
-
 /* ---- sending ----------------------------------------------------------------- */
 
 static void queue(Bench *b, Session *s, const ProtoRequest *req)
 {
-    strbuf_clear(&b->line);
-    if (proto_encode_request(&b->line, req) != ST_OK ||
-        strbuf_append(&s->out, b->line.data, b->line.len) != ST_OK)
-        die("%s", "out of memory");
-}
-
-/* Send what the socket takes now.  False when the connection broke. */
-static bool flush(Session *s)
-{
-    while (s->out_off < s->out.len) {
-        ssize_t k = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
-        if (k < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-        s->out_off += (size_t)k;
-    }
-    strbuf_clear(&s->out);
-    s->out_off = 0;
-    return true;
+    bench_queue(&b->line, &s->out, req);
 }
 
 /* Queue level_up("pK") on the caller and try to send it at once. */
@@ -148,11 +118,12 @@ static void call_level_up(Bench *b, long key)
     ProtoRequest req = {.kind = PROTO_REQ_CALL_REDUCER, .reducer = proto_str("level_up"),
                         .args = proto_str(args), .request_id = (uint32_t)(b->issued + 1),
                         .flags = PROTO_FLAG_FULL_UPDATE};
-    queue(b, &b->s[0], &req);
+    Session *caller = &b->s[0];
+    queue(b, caller, &req);
     b->issued++;
-    b->sent_ns = now_ns();
-    if (!flush(&b->s[0]))
-        die("sending: %s", strerror(errno));
+    b->sent_ns = bench_now_ns();
+    if (!bench_flush(caller->fd, &caller->out, &caller->out_off))
+        bench_die("sending: %s", strerror(errno));
 }
 
 /* Subscriber i (1-based) watches one hot row (per_client == 1) or its own
@@ -162,7 +133,7 @@ static void subscribe(Bench *b, long i)
     char (*q)[64] = mem_alloc_array((size_t)b->per_client, sizeof *q);
     ProtoStr *items = mem_alloc_array((size_t)b->per_client, sizeof *items);
     if (!q || !items)
-        die("%s", "out of memory");
+        bench_die("%s", "out of memory");
     for (long j = 0; j < b->per_client; j++) {
         long id = b->per_client == 1 ? HOT_ID : (i - 1) * b->per_client + j + 1;
         snprintf(q[j], sizeof q[j], "SELECT * FROM player WHERE id = %ld", id);
@@ -185,9 +156,9 @@ static void decode(Bench *b, const char *line, size_t len, ProtoReply *rep)
     ProtoError perr = {{0}};
     arena_reset(&b->arena);
     if (proto_decode_reply(&b->arena, line, len, rep, &perr) != ST_OK)
-        die("cannot decode a reply: %s", perr.msg);
+        bench_die("cannot decode a reply: %s", perr.msg);
     if (rep->kind == PROTO_REPLY_ERROR || rep->kind == PROTO_REPLY_SUBSCRIPTION_ERROR)
-        die("the server said: %s", rep->error.s);
+        bench_die("the server said: %s", rep->error.s);
 }
 
 /* Before READY: IdentityToken, then (subscribers) the subscription's answer. */
@@ -232,7 +203,7 @@ static void on_line(Bench *b, Session *s, const char *line, size_t len)
         decode(b, line, len, &rep);   /* dies on an error; ignores the rest */
         return;
     }
-    int64_t t = now_ns();
+    int64_t t = bench_now_ns();
     b->last_progress_ns = t;
     bool ok = starts(line, len, COMMITTED_PREFIX);
     if (s == &b->s[0]) {
@@ -246,40 +217,30 @@ static void on_line(Bench *b, Session *s, const char *line, size_t len)
         b->lat_ms[b->nlat++] = (float)((double)(t - b->sent_ns) / 1e6);
 }
 
+/* bench_drain() calls back with one pointer: the run and the session. */
+typedef struct LineCtx {
+    Bench *b;
+    Session *s;
+} LineCtx;
+
+static void line_cb(void *ctx, const char *line, size_t len)
+{
+    LineCtx *lc = ctx;
+    on_line(lc->b, lc->s, line, len);
+}
+
 /* Read what is there and hand over each complete line.  False on EOF. */
 static bool drain(Bench *b, Session *s)
 {
-    char chunk[READ_CHUNK];
-    ssize_t k = recv(s->fd, chunk, sizeof chunk, 0);
-    if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        return false;
-    if (k < 0)
-        return true;
-    if (strbuf_append(&s->in, chunk, (size_t)k) != ST_OK)
-        die("%s", "out of memory");
-    for (;;) {
-        char *start = s->in.data + s->in_start;
-        char *nl = memchr(start, '\n', s->in.len - s->in_start);
-        if (!nl)
-            break;
-        s->in_start += (size_t)(nl - start) + 1;
-        on_line(b, s, start, (size_t)(nl - start));
-    }
-    if (s->in_start == s->in.len) {
-        strbuf_clear(&s->in);
-        s->in_start = 0;
-    }
-    return true;
+    LineCtx lc = {b, s};
+    return bench_drain(s->fd, &s->in, &s->in_start, line_cb, &lc);
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
 
 static void on_connected(Bench *b, Session *s)
 {
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr)
-        die("cannot connect: %s", strerror(soerr ? soerr : errno));
+    bench_check_connected(s->fd);
     ProtoRequest req = {.kind = PROTO_REQ_CONNECT, .database = proto_str(b->db)};
     queue(b, s, &req);
     s->phase = HELLO;
@@ -295,16 +256,16 @@ static void turn(Bench *b, int timeout_ms)
     }
     int rc = poll(b->pfd, (nfds_t)b->n, timeout_ms);
     if (rc < 0 && errno != EINTR)
-        die("poll: %s", strerror(errno));
+        bench_die("poll: %s", strerror(errno));
     for (long i = 0; rc > 0 && i < b->n; i++) {
         Session *s = &b->s[i];
         short re = b->pfd[i].revents;
         if (s->phase == DIALING && re)
             on_connected(b, s);
         if (s->phase != DIALING && (re & (POLLIN | POLLHUP | POLLERR)) && !drain(b, s))
-            die("%s", "the server closed a connection");
-        if (s->phase != DIALING && !flush(s))
-            die("sending: %s", strerror(errno));
+            bench_die("%s", "the server closed a connection");
+        if (s->phase != DIALING && !bench_flush(s->fd, &s->out, &s->out_off))
+            bench_die("sending: %s", strerror(errno));
     }
 }
 
@@ -312,10 +273,10 @@ static void turn(Bench *b, int timeout_ms)
  * had `deliveries` updates; die if nothing moves for STALL_MS. */
 static void wait_for(Bench *b, long answers, long deliveries)
 {
-    b->last_progress_ns = now_ns();
+    b->last_progress_ns = bench_now_ns();
     while (b->answers < answers || b->deliveries < deliveries) {
         turn(b, 1000);
-        if (now_ns() - b->last_progress_ns > (int64_t)STALL_MS * 1000000) {
+        if (bench_now_ns() - b->last_progress_ns > (int64_t)STALL_MS * 1000000) {
             fprintf(stderr, "subbench: no progress for %d s (%ld of %ld answers, %ld of %ld "
                             "updates)\n", STALL_MS / 1000, b->answers, answers, b->deliveries,
                     deliveries);
@@ -332,22 +293,22 @@ static void open_bench(Bench *b, long subs, long per_client)
     b->s = mem_calloc((size_t)b->n, sizeof *b->s);
     b->pfd = mem_calloc((size_t)b->n, sizeof *b->pfd);
     if (!b->s || !b->pfd)
-        die("%s", "out of memory");
+        bench_die("%s", "out of memory");
     for (long i = 0; i < b->n; i++) {
         ClientError err = {{0}};
         if (client_dial(b->server, &b->s[i].fd, &err) != ST_OK)
-            die("%s", err.msg);
+            bench_die("%s", err.msg);
         strbuf_init(&b->s[i].in);
         strbuf_init(&b->s[i].out);
     }
-    b->last_progress_ns = now_ns();
+    b->last_progress_ns = bench_now_ns();
     while (b->ready < b->n) {
         long before = b->ready;
         turn(b, 1000);
         if (b->ready != before)
-            b->last_progress_ns = now_ns();
-        else if (now_ns() - b->last_progress_ns > (int64_t)STALL_MS * 1000000)
-            die("%s", "clients did not get subscribed within 10 s");
+            b->last_progress_ns = bench_now_ns();
+        else if (bench_now_ns() - b->last_progress_ns > (int64_t)STALL_MS * 1000000)
+            bench_die("%s", "clients did not get subscribed within 10 s");
     }
 }
 
@@ -376,15 +337,15 @@ static void owner_sql(Client *c, const char *sql)
                         .message_id = {id, sizeof id}};
     ProtoReply rep;
     if (client_send(c, &req, &err) != ST_OK)
-        die("%s", err.msg);
+        bench_die("%s", err.msg);
     do {
         if (client_read_reply(c, &rep, CLIENT_REPLY_TIMEOUT_MS, &err) != ST_OK)
-            die("%s", err.msg);
+            bench_die("%s", err.msg);
         if (rep.kind == PROTO_REPLY_ERROR)
-            die("the server said: %s", rep.error.s);
+            bench_die("the server said: %s", rep.error.s);
     } while (rep.kind != PROTO_REPLY_ONE_OFF_QUERY_RESPONSE);
     if (rep.error.s)
-        die("SQL failed (are HOME and XDG_CONFIG_HOME those of the publisher?): %s",
+        bench_die("SQL failed (are HOME and XDG_CONFIG_HOME those of the publisher?): %s",
             rep.error.s);
 }
 
@@ -395,7 +356,7 @@ static void insert_rows(const char *server, const char *db, long from, long to)
     ClientError err = {{0}};
     if (client_connect(&c, server, CLIENT_CONNECT_TIMEOUT_MS, &err) != ST_OK ||
         client_hello(&c, db, &err) != ST_OK)
-        die("%s", err.msg);
+        bench_die("%s", err.msg);
     StrBuf sql;
     strbuf_init(&sql);
     for (long id = from + 1; id <= to;) {
@@ -404,7 +365,7 @@ static void insert_rows(const char *server, const char *db, long from, long to)
         for (long k = 0; k < INSERT_CHUNK && id <= to; k++, id++)
             strbuf_printf(&sql, "%s(%ld, 'p%ld', 0, 0, 0)", k ? ", " : "", id, id);
         if (!sql.data)
-            die("%s", "out of memory");
+            bench_die("%s", "out of memory");
         owner_sql(&c, sql.data);
     }
     strbuf_fini(&sql);
@@ -412,19 +373,6 @@ static void insert_rows(const char *server, const char *db, long from, long to)
 }
 
 /* ---- the measurements -------------------------------------------------------- */
-
-static int by_value(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of the sorted values v[0..n). */
-static double percentile(const float *v, long n, double p)
-{
-    long rank = (long)ceil(p / 100.0 * (double)n);
-    return v[rank < 1 ? 0 : rank - 1];
-}
 
 /* Measurement 1: one call at a time, every subscriber's latency kept. */
 static int fanout(Bench *b, long calls)
@@ -436,14 +384,14 @@ static int fanout(Bench *b, long calls)
     }
     b->lat_ms = mem_alloc_array((size_t)(calls * FANOUT_SUBS), sizeof *b->lat_ms);
     if (!b->lat_ms)
-        die("%s", "out of memory");
+        bench_die("%s", "out of memory");
     for (long i = 0; i < calls; i++) {
         call_level_up(b, HOT_ID);
         wait_for(b, b->issued, b->issued * FANOUT_SUBS);
     }
-    qsort(b->lat_ms, (size_t)b->nlat, sizeof *b->lat_ms, by_value);
-    double p99 = percentile(b->lat_ms, b->nlat, 99);
-    printf("bench sub_delivery_p50: %.3f ms\n", percentile(b->lat_ms, b->nlat, 50));
+    qsort(b->lat_ms, (size_t)b->nlat, sizeof *b->lat_ms, bench_by_value);
+    double p99 = bench_percentile(b->lat_ms, b->nlat, 99);
+    printf("bench sub_delivery_p50: %.3f ms\n", bench_percentile(b->lat_ms, b->nlat, 50));
     printf("bench sub_delivery_p99: %.3f ms\n", p99);
     printf("#   %ld deliveries (%ld calls x %d subscribers); max %.3f ms; target p99 <= 2 ms: %s\n",
            b->nlat, calls, FANOUT_SUBS, b->lat_ms[b->nlat - 1], p99 <= 2.0 ? "met" : "missed");
@@ -460,13 +408,13 @@ static int fanout(Bench *b, long calls)
 static void pipelined(Bench *b, long calls, long clients)
 {
     long target = b->issued + calls, updates = clients ? target : 0;
-    b->last_progress_ns = now_ns();
+    b->last_progress_ns = bench_now_ns();
     while (b->answers < target || b->deliveries < updates) {
         while (b->issued < target && b->issued - b->answers < WINDOW)
             call_level_up(b, b->issued % SMALL_ROWS + 1);
         turn(b, 1000);
-        if (now_ns() - b->last_progress_ns > (int64_t)STALL_MS * 1000000)
-            die("%s", "no progress for 10 s (lost updates?)");
+        if (bench_now_ns() - b->last_progress_ns > (int64_t)STALL_MS * 1000000)
+            bench_die("%s", "no progress for 10 s (lost updates?)");
     }
 }
 
@@ -477,9 +425,9 @@ static int commit_cost(Bench *b, long calls, long clients, const char *name)
 {
     open_bench(b, clients, MULTI_QUERIES);
     pipelined(b, WARMUP, clients);
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     pipelined(b, calls, clients);
-    double ms = (double)(now_ns() - t0) / 1e6;
+    double ms = (double)(bench_now_ns() - t0) / 1e6;
     turn(b, 50);   /* a stray extra update would show up here */
     printf("bench %s: %.4f ms\n", name, ms / (double)calls);
     printf("#   %ld commits in %.1f ms (%.0f calls/s), %ld updates delivered, %ld queries\n",
@@ -513,10 +461,10 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-n") && (calls = atol(v)) >= 1 && calls <= MAX_CALLS)
             continue;
         else
-            die("bad option or count: %s", a);
+            bench_die("bad option or count: %s", a);
     }
     if (!b.db)
-        die("%s", "--db is required");
+        bench_die("%s", "--db is required");
     arena_init(&b.arena);
     strbuf_init(&b.line);
     insert_rows(b.server, b.db, 0, SMALL_ROWS);
