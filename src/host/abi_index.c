@@ -85,6 +85,16 @@ static Status scan_range(WasmStore *s, void *user, const WasmCell *args, WasmCel
     return hand_out_iter(s, e, fn, res, handle, st, &err, (uint32_t)args[8]);
 }
 
+/* The common end of the three deletes: on success write the count of
+ * deleted rows to `out`, then turn the storage result into an errno. */
+static Status finish_delete(WasmStore *s, AbiEnv *e, const char *fn, Status st, uint32_t out,
+                            uint64_t count, DbError *err, WasmCell *res)
+{
+    if (st == ST_OK && (st = abi_write_u32(s, e, fn, out, (uint32_t)count)) != ST_OK)
+        return st;
+    return abi_db_result(s, fn, res, st, err);
+}
+
 static Status delete_range(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
 {
     static const char fn[] = "datastore_delete_by_index_scan_range_bsatn";
@@ -101,9 +111,7 @@ static Status delete_range(WasmStore *s, void *user, const WasmCell *args, WasmC
         return abi_errno(res, DBE_NOT_IN_TRANSACTION);
     if ((st = db_index(e->db, (uint32_t)args[0], &t, &pos, &err)) == ST_OK)
         st = table_delete_range_bsatn(t, pos, &r, &count, &err);
-    if (st == ST_OK && (st = abi_write_u32(s, e, fn, (uint32_t)args[8], (uint32_t)count)) != ST_OK)
-        return st;
-    return abi_db_result(s, fn, res, st, &err);
+    return finish_delete(s, e, fn, st, (uint32_t)args[8], count, &err, res);
 }
 
 static Status delete_all_by_eq(WasmStore *s, void *user, const WasmCell *args, WasmCell *res)
@@ -123,9 +131,7 @@ static Status delete_all_by_eq(WasmStore *s, void *user, const WasmCell *args, W
     if (!t)
         return abi_errno(res, DBE_NO_SUCH_TABLE);
     st = table_delete_eq_bsatn(t, rel, len, &count, &err);
-    if (st == ST_OK && (st = abi_write_u32(s, e, fn, (uint32_t)args[3], (uint32_t)count)) != ST_OK)
-        return st;
-    return abi_db_result(s, fn, res, st, &err);
+    return finish_delete(s, e, fn, st, (uint32_t)args[3], count, &err, res);
 }
 
 /* ---- 10.4: exact keys ------------------------------------------------------------- */
@@ -168,9 +174,7 @@ static Status delete_point(WasmStore *s, void *user, const WasmCell *args, WasmC
         return abi_errno(res, DBE_NOT_IN_TRANSACTION);
     if ((st = db_index(e->db, (uint32_t)args[0], &t, &pos, &err)) == ST_OK)
         st = table_delete_point_bsatn(t, pos, point, len, &count, &err);
-    if (st == ST_OK && (st = abi_write_u32(s, e, fn, (uint32_t)args[3], (uint32_t)count)) != ST_OK)
-        return st;
-    return abi_db_result(s, fn, res, st, &err);
+    return finish_delete(s, e, fn, st, (uint32_t)args[3], count, &err, res);
 }
 
 WasmHostFn abi_index_find(const char *name)

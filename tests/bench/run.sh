@@ -25,50 +25,61 @@ echo "# timer wheel, in process (1M timers)"
 "$BUILD/timerbench" || status=1
 echo "# network layer: echo round trips, 50 connections"
 "$BUILD/loopbench" || status=1
+# The whole-server steps below each start a fresh server on a free port
+# with a temporary data dir, publish one module as its owner, measure,
+# and stop it: server_up FSYNC MODULE NAME sets server_dir, server_pid and
+# server_addr; server_down stops and cleans up (also on exit or ^C).
+server_dir=
+server_pid=
+server_addr=
+as_owner() { HOME="$server_dir" XDG_CONFIG_HOME="$server_dir" "$@"; }
+server_down() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    server_pid=
+    [ -n "$server_dir" ] && rm -rf "$server_dir"
+    server_dir=
+}
+server_up() {
+    server_dir=$(mktemp -d)
+    "$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$server_dir" --fsync="$1" \
+        > "$server_dir/start.out" 2>&1 &
+    server_pid=$!
+    server_addr=
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        server_addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$server_dir/start.out")
+        [ -n "$server_addr" ] && break
+        sleep 0.1
+    done
+    [ -n "$server_addr" ] &&
+        as_owner "$BUILD/tinystdb" publish "$3" --server "$server_addr" --wasm "$2" > /dev/null
+}
+trap 'server_down' EXIT
+trap 'exit 130' INT TERM
+
 echo "# whole server over loopback: 50 connections calling a trivial insert reducer (--fsync=batch)"
-data=$(mktemp -d)
-"$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$data" --fsync=batch > "$data/start.out" 2>&1 &
-server=$!
-addr=
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$data/start.out")
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
-if [ -n "$addr" ] && HOME="$data" XDG_CONFIG_HOME="$data" "$BUILD/tinystdb" publish bench --server "$addr" \
-        --wasm examples/bench-insert/bench_insert.wasm > /dev/null; then
-    "$BUILD/loadgen" --server "$addr" --db bench --reducer insert --args '[1]' -c 50 -n 200000 \
+batch_calls=
+if server_up batch examples/bench-insert/bench_insert.wasm bench; then
+    "$BUILD/loadgen" --server "$server_addr" --db bench --reducer insert --args '[1]' -c 50 -n 200000 \
         | sed -n 's/^calls\/s: /bench server_calls: /p; s/^p50_ms: /bench server_p50: /p;
                   s/^p99_ms: /bench server_p99: /p; s/^failed: /bench server_failed_calls: /p' \
         | sed 's/^\(bench server_calls: .*\)$/\1 calls\/s/; s/^\(bench server_p[59][09]: .*\)$/\1 ms/' \
-        | tee "$data/batch.out" || status=1
+        | tee "$server_dir/batch.out" || status=1
+    batch_calls=$(sed -n 's/^bench server_calls: \([0-9.]*\).*/\1/p' "$server_dir/batch.out")
 else
-    echo "bench server_calls: skipped, the server did not start"; status=1
+    echo "bench server_calls: skipped, the server did not start or the module did not publish"
+    status=1
 fi
-kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
-batch_calls=$(sed -n 's/^bench server_calls: \([0-9.]*\).*/\1/p' "$data/batch.out" 2>/dev/null)
-rm -rf "$data"
+server_down
 # The same load with --fsync=never (no fsync at all: the in-memory figure
 # of issue 5 plus the log's write()s) is the reference for group commit:
 # issue 8 wants durable calls/s >= 70 % of it.
 echo "# the same with --fsync=never, the in-memory reference for durability's cost"
-data=$(mktemp -d)
-"$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$data" --fsync=never > "$data/start.out" 2>&1 &
-server=$!
-addr=
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$data/start.out")
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
 never_calls=
-if [ -n "$addr" ] && HOME="$data" XDG_CONFIG_HOME="$data" "$BUILD/tinystdb" publish bench --server "$addr" \
-        --wasm examples/bench-insert/bench_insert.wasm > /dev/null; then
-    never_calls=$("$BUILD/loadgen" --server "$addr" --db bench --reducer insert --args '[1]' -c 50 \
-                      -n 200000 | sed -n 's/^calls\/s: \([0-9.]*\).*/\1/p')
+if server_up never examples/bench-insert/bench_insert.wasm bench; then
+    never_calls=$("$BUILD/loadgen" --server "$server_addr" --db bench --reducer insert --args '[1]' \
+                      -c 50 -n 200000 | sed -n 's/^calls\/s: \([0-9.]*\).*/\1/p')
 fi
-kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
-rm -rf "$data"
+server_down
 if [ -n "$never_calls" ] && [ -n "$batch_calls" ]; then
     echo "bench server_calls_never: $never_calls calls/s"
     awk -v b="$batch_calls" -v n="$never_calls" 'BEGIN {
@@ -78,84 +89,47 @@ if [ -n "$never_calls" ] && [ -n "$batch_calls" ]; then
 else
     echo "bench server_calls_durable_ratio: skipped, a server run failed"; status=1
 fi
+
 echo "# subscriptions: 100 subscribers of one row; 1,000 selective queries at 1k and 100k rows"
-# tools/subbench.c: examples/players published by the token in $sub_data,
-# which subbench reuses as the owner to INSERT rows through SQL.
-sub_data=$(mktemp -d)
-sub_server=
-sub_cleanup() {
-    [ -n "$sub_server" ] && kill "$sub_server" 2>/dev/null && wait "$sub_server" 2>/dev/null
-    sub_server=
-    rm -rf "$sub_data"
-}
-trap 'sub_cleanup' EXIT
-trap 'exit 130' INT TERM
-"$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$sub_data" > "$sub_data/start.out" 2>&1 &
-sub_server=$!
-addr=
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$sub_data/start.out")
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
-if [ -z "$addr" ]; then
-    echo "bench sub_delivery_p99: skipped, the server did not start"; status=1
-elif ! HOME="$sub_data" XDG_CONFIG_HOME="$sub_data" "$BUILD/tinystdb" publish players \
-        --server "$addr" --wasm examples/players/players.wasm > /dev/null; then
-    echo "bench sub_delivery_p99: skipped, could not publish examples/players/players.wasm"
-    status=1
+# tools/subbench.c: examples/players published by the owner's token in
+# $server_dir, which subbench reuses as the owner to INSERT rows through SQL.
+if server_up batch examples/players/players.wasm players; then
+    as_owner "$BUILD/subbench" --server "$server_addr" --db players -n 1000 || status=1
 else
-    HOME="$sub_data" XDG_CONFIG_HOME="$sub_data" "$BUILD/subbench" --server "$addr" \
-        --db players -n 1000 || status=1
+    echo "bench sub_delivery_p99: skipped, the server did not start or players did not publish"
+    status=1
 fi
-sub_cleanup
+server_down
+
 echo "# whole server, idle: 10,000 scheduled reducers armed an hour ahead, CPU over 2 s"
 # The ticker test module's start(1, 3600000000) inserts one schedule row
 # due in an hour; loadgen calls it 10,000 times.  Then nothing is due, so
 # the server should sleep in poll() until the wheel's next cascade
 # (minutes away): CPU = utime + stime from /proc/PID/stat, in clock ticks.
-idle_data=$(mktemp -d)
-idle_server=
-idle_cleanup() {
-    [ -n "$idle_server" ] && kill "$idle_server" 2>/dev/null && wait "$idle_server" 2>/dev/null
-    rm -rf "$idle_data"
-}
-trap 'sub_cleanup; idle_cleanup' EXIT
-trap 'exit 130' INT TERM
-"$BUILD/tinystdb" start --listen 127.0.0.1:0 --data-dir "$idle_data" > "$idle_data/start.out" 2>&1 &
-idle_server=$!
-addr=
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$idle_data/start.out")
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
 cpu_ticks() {   # utime + stime: fields 14 and 15, counted after "pid (comm) "
     sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
 }
-if [ -z "$addr" ] || [ ! -r "/proc/$idle_server/stat" ]; then
-    echo "bench server_idle_cpu_10k_timers: skipped, the server did not start or there is no /proc"
-    status=1
-elif ! HOME="$idle_data" XDG_CONFIG_HOME="$idle_data" "$BUILD/tinystdb" publish ticks \
-        --server "$addr" --wasm tests/modules/ticker.wasm > /dev/null; then
-    echo "bench server_idle_cpu_10k_timers: skipped, could not publish tests/modules/ticker.wasm"
+if ! server_up batch tests/modules/ticker.wasm ticks || [ ! -r "/proc/$server_pid/stat" ]; then
+    echo "bench server_idle_cpu_10k_timers: skipped, the server did not start, ticker did not" \
+         "publish, or there is no /proc"
     status=1
 else
-    failed=$("$BUILD/loadgen" --server "$addr" --db ticks --reducer start \
-                 --args '[1, 3600000000]' -c 10 -n 10000 2> "$idle_data/loadgen.err" \
+    failed=$("$BUILD/loadgen" --server "$server_addr" --db ticks --reducer start \
+                 --args '[1, 3600000000]' -c 10 -n 10000 2> "$server_dir/loadgen.err" \
                  | sed -n 's/^failed: //p')
     sleep 0.5                                   # let the last commits settle
-    c0=$(cpu_ticks "$idle_server"); t0=$(date +%s.%N)
+    c0=$(cpu_ticks "$server_pid"); t0=$(date +%s.%N)
     sleep 2
-    c1=$(cpu_ticks "$idle_server"); t1=$(date +%s.%N)
+    c1=$(cpu_ticks "$server_pid"); t1=$(date +%s.%N)
     if [ "$failed" = 0 ] && [ -n "$c0" ] && [ -n "$c1" ]; then
         awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" 'BEGIN {
             printf "bench server_idle_cpu_10k_timers: %.1f %%\n", 100 * c / hz / (t1 - t0)
             printf "#   %d clock ticks of %.0f ms in %.2f s of wall time\n", c, 1000 / hz, t1 - t0 }'
     else
         echo "bench server_idle_cpu_10k_timers: skipped, arming failed (failed calls: ${failed:-?})"
-        cat "$idle_data/loadgen.err" >&2
+        cat "$server_dir/loadgen.err" >&2
         status=1
     fi
 fi
+server_down
 exit $status
