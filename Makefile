@@ -8,6 +8,8 @@
 #   make spectest SPECTEST_DIR=DIR   the spec suite runner on one converted suite
 #   make check-book the book's code excerpts against the source
 #   make wasm       rebuild the committed .wasm files (needs clang + wasm-ld)
+#   make exercise N run coursework exercise N's tests (book chapter 31);
+#   make exercises  list the exercises
 
 CC      ?= cc
 BUILD   ?= build
@@ -23,7 +25,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TOOLS    := $(BUILD)/bookcheck $(BUILD)/spectest $(BUILD)/wasmbench $(BUILD)/dbbench $(BUILD)/loopbench $(BUILD)/hostbench $(BUILD)/loadgen $(BUILD)/timerbench $(BUILD)/logbench $(BUILD)/subbench
 
-.PHONY: all test check bench demo spectest check-book wasm clean cmocka
+.PHONY: all test check bench demo spectest check-book wasm clean cmocka exercise exercises
 all: $(BUILD)/tinystdb
 
 $(BUILD)/obj/%.o: %.c
@@ -93,6 +95,17 @@ spectest: $(BUILD)/spectest
 
 check-book: $(BUILD)/bookcheck
 	$(BUILD)/bookcheck .
+
+# `make exercise 3`: the number after `exercise` is its argument, not a goal.
+ifeq (exercise,$(firstword $(MAKECMDGOALS)))
+EXERCISE := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+$(eval $(EXERCISE):;@:)
+endif
+exercise: $(BUILD)/libtinystdb.a | cmocka
+	@sh tools/exercise.sh $(BUILD) $(EXERCISE)
+
+exercises:
+	@sh tools/exercise.sh $(BUILD)
 
 wasm:
 	@sh tools/build-wasm.sh

@@ -187,6 +187,11 @@ static void test_rust_module_over_the_protocol(void **state)
     tc_hello(p, "game", NULL, &r);
     char hex[IDENTITY_U256_LEN + 1];
     identity_format_u256(&r.identity, hex);
+    /* a caller hears the rows its subscriptions match */
+    tc_send(p, "{\"SubscribeSingle\":{\"query\":\"SELECT * FROM player\",\"request_id\":6,"
+               "\"query_id\":{\"id\":1}}}");
+    tc_reply(p, &r);
+    assert_int_equal(r.kind, PROTO_REPLY_SUBSCRIBE_APPLIED);
     tc_send(p, "{\"CallReducer\":{\"reducer\":\"register_player\","
                "\"args\":\"[\\\"alice\\\",\\\"warrior\\\"]\",\"request_id\":7,\"flags\":0}}");
     tc_reply(p, &r);

@@ -2,7 +2,7 @@
  * subbench.c - what does a subscription cost?  Two measurements against a
  * running server and a published examples/players module:
  *
- *   build/subbench --server HOST:PORT --db NAME [-n CALLS]
+ *   build/subbench --server HOST:PORT --db NAME [-n CALLS] [--join]
  *
  * 1. Fan-out latency.  100 clients subscribe to the same row (SubscribeSingle
  *    "SELECT * FROM player WHERE id = 1"); one more client calls
@@ -29,6 +29,18 @@
  *    28 argues the work is rows changed x queries, independent of table
  *    size, and the two numbers should say the same.  For scale, the same
  *    commits with no subscriber at all (1,000 rows) come first.
+ *
+ * 3. With --join (a published tests/modules/rooms module instead): the
+ *    same as 2 with 1,000 join subscriptions, query K being
+ *      SELECT note.* FROM note JOIN member ON note.room = member.room
+ *          WHERE member.id = K
+ *    over members K in rooms K (K = 1..1000); the caller runs
+ *    add_note(K, "x"), whose one new note row each of the 1,000 queries
+ *    probes into member's index on room (src/sql/delta.c): exactly one
+ *    query matches.  Measured with 1,000 rows in each table and again
+ *    with 100,000 (members and notes in rooms nobody watches): printed as
+ *    `bench sub_join_commit_us`, the cost per commit at 100,000 rows, with
+ *    the 1,000-row figure beside it.
  *
  * Rows are created with SQL INSERT through OneOffQuery, which only the
  * owner may run, so subbench says hello with the token that `tinystdb
@@ -71,6 +83,8 @@
 #define SMALL_ROWS 1000       /* ids 1..SMALL_ROWS are the watched rows */
 #define LARGE_ROWS 100000
 #define INSERT_CHUNK 1000     /* rows per INSERT statement */
+#define JOIN_CHUNK 400        /* member rows per INSERT (an Identity literal is long) */
+#define NOTE_ID_BASE 1000000000L   /* ids of bulk notes: clear of note's sequence */
 #define WINDOW 16             /* measurement 2: calls in flight */
 #define WARMUP 20             /* calls before the clock starts */
 #define MAX_CALLS 1000000L
@@ -92,6 +106,7 @@ typedef struct Bench {
     Session *s;
     long n;                  /* sessions, caller included */
     long per_client;         /* queries per subscriber (1: SubscribeSingle) */
+    bool join;               /* measurement 3: rooms, join queries, add_note */
     struct pollfd *pfd;
     long ready;              /* sessions subscribed (or, the caller, identified) */
     long issued, answers, failed, deliveries;
@@ -110,12 +125,14 @@ static void queue(Bench *b, Session *s, const ProtoRequest *req)
     bench_queue(&b->line, &s->out, req);
 }
 
-/* Queue level_up("pK") on the caller and try to send it at once. */
+/* Queue level_up("pK") (--join: add_note(K, "x")) on the caller and try
+ * to send it at once. */
 static void call_level_up(Bench *b, long key)
 {
-    char args[32];
-    snprintf(args, sizeof args, "[\"p%ld\"]", key);
-    ProtoRequest req = {.kind = PROTO_REQ_CALL_REDUCER, .reducer = proto_str("level_up"),
+    char args[48];
+    snprintf(args, sizeof args, b->join ? "[%ld,\"x\"]" : "[\"p%ld\"]", key);
+    ProtoRequest req = {.kind = PROTO_REQ_CALL_REDUCER,
+                        .reducer = proto_str(b->join ? "add_note" : "level_up"),
                         .args = proto_str(args), .request_id = (uint32_t)(b->issued + 1),
                         .flags = PROTO_FLAG_FULL_UPDATE};
     Session *caller = &b->s[0];
@@ -130,13 +147,14 @@ static void call_level_up(Bench *b, long key)
  * per_client rows, ids (i-1)*per_client+1 .. i*per_client. */
 static void subscribe(Bench *b, long i)
 {
-    char (*q)[64] = mem_alloc_array((size_t)b->per_client, sizeof *q);
+    char (*q)[128] = mem_alloc_array((size_t)b->per_client, sizeof *q);
     ProtoStr *items = mem_alloc_array((size_t)b->per_client, sizeof *items);
     if (!q || !items)
         bench_die("%s", "out of memory");
     for (long j = 0; j < b->per_client; j++) {
         long id = b->per_client == 1 ? HOT_ID : (i - 1) * b->per_client + j + 1;
-        snprintf(q[j], sizeof q[j], "SELECT * FROM player WHERE id = %ld", id);
+        snprintf(q[j], sizeof q[j], b->join ? "SELECT note.* FROM note JOIN member ON note.room "
+                 "= member.room WHERE member.id = %ld" : "SELECT * FROM player WHERE id = %ld", id);
         items[j] = proto_str(q[j]);
     }
     ProtoRequest req = {.kind = b->per_client == 1 ? PROTO_REQ_SUBSCRIBE_SINGLE
@@ -349,14 +367,21 @@ static void owner_sql(Client *c, const char *sql)
             rep.error.s);
 }
 
+/* A connection to db with the owner's saved token (see the file comment). */
+static void owner_connect(Client *c, const char *server, const char *db)
+{
+    ClientError err = {{0}};
+    *c = (Client){.fd = -1};
+    if (client_connect(c, server, CLIENT_CONNECT_TIMEOUT_MS, &err) != ST_OK ||
+        client_hello(c, db, &err) != ST_OK)
+        bench_die("%s", err.msg);
+}
+
 /* Rows with ids from+1..to: player (id, name "pID", team 0, level 0, score 0). */
 static void insert_rows(const char *server, const char *db, long from, long to)
 {
-    Client c = {.fd = -1};
-    ClientError err = {{0}};
-    if (client_connect(&c, server, CLIENT_CONNECT_TIMEOUT_MS, &err) != ST_OK ||
-        client_hello(&c, db, &err) != ST_OK)
-        bench_die("%s", err.msg);
+    Client c;
+    owner_connect(&c, server, db);
     StrBuf sql;
     strbuf_init(&sql);
     for (long id = from + 1; id <= to;) {
@@ -367,6 +392,31 @@ static void insert_rows(const char *server, const char *db, long from, long to)
         if (!sql.data)
             bench_die("%s", "out of memory");
         owner_sql(&c, sql.data);
+    }
+    strbuf_fini(&sql);
+    client_close(&c);
+}
+
+/* --join: members from+1..to, each in the room of its id, and as many
+ * notes in rooms from+1..to when from > 0 (rooms nobody watches). */
+static void insert_join_rows(const char *server, const char *db, long from, long to)
+{
+    Client c;
+    owner_connect(&c, server, db);
+    StrBuf sql;
+    strbuf_init(&sql);
+    for (int notes = 0; notes < 2; notes++) {
+        for (long id = from + 1; id <= to && (!notes || from > 0);) {
+            strbuf_clear(&sql);
+            strbuf_puts(&sql, notes ? "INSERT INTO note (id, room, text) VALUES "
+                                    : "INSERT INTO member (id, room, who) VALUES ");
+            for (long k = 0; k < JOIN_CHUNK && id <= to; k++, id++)
+                strbuf_printf(&sql, notes ? "%s(%ld, %ld, 'n')" : "%s(%ld, %ld, 0x%064d)",
+                              k ? ", " : "", notes ? NOTE_ID_BASE + id : id, id, 0);
+            if (!sql.data)
+                bench_die("%s", "out of memory");
+            owner_sql(&c, sql.data);
+        }
     }
     strbuf_fini(&sql);
     client_close(&c);
@@ -421,7 +471,7 @@ static void pipelined(Bench *b, long calls, long clients)
 /* Measurement 2 at the table's current size, with `clients` subscribers
  * of MULTI_QUERIES queries each (0: the same commits with nobody
  * watching, the baseline). */
-static int commit_cost(Bench *b, long calls, long clients, const char *name)
+static int commit_cost(Bench *b, long calls, long clients, const char *name, double *per_call)
 {
     open_bench(b, clients, MULTI_QUERIES);
     pipelined(b, WARMUP, clients);
@@ -429,7 +479,8 @@ static int commit_cost(Bench *b, long calls, long clients, const char *name)
     pipelined(b, calls, clients);
     double ms = (double)(bench_now_ns() - t0) / 1e6;
     turn(b, 50);   /* a stray extra update would show up here */
-    printf("bench %s: %.4f ms\n", name, ms / (double)calls);
+    *per_call = ms / (double)calls;
+    printf("%s %s: %.4f ms\n", b->join ? "#  " : "bench", name, *per_call);
     printf("#   %ld commits in %.1f ms (%.0f calls/s), %ld updates delivered, %ld queries\n",
            calls, ms, (double)calls / (ms / 1e3), b->deliveries - (clients ? WARMUP : 0),
            clients * MULTI_QUERIES);
@@ -442,7 +493,21 @@ static int commit_cost(Bench *b, long calls, long clients, const char *name)
     return bad;
 }
 
-static const char usage[] = "usage: subbench --server HOST:PORT --db NAME [-n CALLS]\n";
+/* Measurement 3 (--join): 1,000 join queries at 1,000 and 100,000 rows. */
+static int join_cost(Bench *b, long calls)
+{
+    double small, large;
+    insert_join_rows(b->server, b->db, 0, SMALL_ROWS);
+    int bad = commit_cost(b, calls, MULTI_CLIENTS, "sub_join_commit_1k_rows", &small);
+    insert_join_rows(b->server, b->db, SMALL_ROWS, LARGE_ROWS);
+    bad |= commit_cost(b, calls, MULTI_CLIENTS, "sub_join_commit_100k_rows", &large);
+    printf("bench sub_join_commit_us: %.1f us\n", large * 1e3);
+    printf("#   1,000 join subscriptions; per commit %.1f us at 1k rows, %.1f us at 100k rows "
+           "(x%.2f)\n", small * 1e3, large * 1e3, large / small);
+    return bad;
+}
+
+static const char usage[] = "usage: subbench --server HOST:PORT --db NAME [-n CALLS] [--join]\n";
 
 int main(int argc, char **argv)
 {
@@ -450,6 +515,11 @@ int main(int argc, char **argv)
     long calls = 1000;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--join")) {
+            b.join = true;
+            i--;
+            continue;
+        }
         if (!v) {
             fputs(usage, stderr);
             return 1;
@@ -467,12 +537,18 @@ int main(int argc, char **argv)
         bench_die("%s", "--db is required");
     arena_init(&b.arena);
     strbuf_init(&b.line);
-    insert_rows(b.server, b.db, 0, SMALL_ROWS);
-    int bad = fanout(&b, calls);
-    bad |= commit_cost(&b, calls * 5, 0, "sub_commit_cost_no_subs");
-    bad |= commit_cost(&b, calls * 5, MULTI_CLIENTS, "sub_commit_cost_1k_rows");
-    insert_rows(b.server, b.db, SMALL_ROWS, LARGE_ROWS);
-    bad |= commit_cost(&b, calls * 5, MULTI_CLIENTS, "sub_commit_cost_100k_rows");
+    double ms;
+    int bad = 0;
+    if (b.join) {
+        bad = join_cost(&b, calls * 5);
+    } else {
+        insert_rows(b.server, b.db, 0, SMALL_ROWS);
+        bad = fanout(&b, calls);
+        bad |= commit_cost(&b, calls * 5, 0, "sub_commit_cost_no_subs", &ms);
+        bad |= commit_cost(&b, calls * 5, MULTI_CLIENTS, "sub_commit_cost_1k_rows", &ms);
+        insert_rows(b.server, b.db, SMALL_ROWS, LARGE_ROWS);
+        bad |= commit_cost(&b, calls * 5, MULTI_CLIENTS, "sub_commit_cost_100k_rows", &ms);
+    }
     arena_fini(&b.arena);
     strbuf_fini(&b.line);
     return bad;

@@ -15,6 +15,9 @@
  * exit status 1: the server cannot be reached, it refused the token, the
  * caller is not the owner, the database or reducer does not exist, or
  * the reducer failed (then REASON carries the reducer's own message).
+ * One exception: a republish the server cannot migrate (chapter 29)
+ * prints the server's whole refusal, a line per reason, whatever its
+ * length, ending with the --delete-data way out.
  *
  * Book: chapter 23, book/23-cli-client.md
  */
@@ -95,7 +98,7 @@ static int publish(const ClientArgs *a)
     size_t len = 0;
     StrBuf path;
     strbuf_init(&path);
-    ProtoReply rep;
+    ProtoReply rep = {.kind = PROTO_REPLY_PUBLISHED};
     Status st = read_module(a, &bytes, &len, &path, &err);
     if (st == ST_OK) {
         printf("Uploading to %s => %s\n", client_server_address(a->server), a->name);
@@ -108,10 +111,15 @@ static int publish(const ClientArgs *a)
                             .wasm = {bytes, len}, .clear = a->delete_data};
         st = cmd_client_request(a, NULL, &req, &c, &rep, &err);
     }
-    int rc = st != ST_OK ? cmd_client_fail(err.msg) : CLI_EXIT_OK;
-    if (st == ST_OK && rep.kind != PROTO_REPLY_PUBLISHED) {
+    int rc = CLI_EXIT_OK;
+    if (st != ST_OK && rep.kind == PROTO_REPLY_ERROR) {   /* a refused migration lists */
+        fprintf(stderr, "Error: %.*s\n", (int)rep.error.len, rep.error.s);   /* every reason */
+        rc = CLI_EXIT_ERROR;
+    } else if (st != ST_OK) {
+        rc = cmd_client_fail(err.msg);
+    } else if (rep.kind != PROTO_REPLY_PUBLISHED) {
         rc = cmd_client_unexpected(&rep, "Published");
-    } else if (st == ST_OK) {
+    } else {
         char hex[IDENTITY_HEX_LEN + 1];
         identity_format_hex(&rep.identity, hex);
         bool updated = rep.op.s && strcmp(rep.op.s, "updated") == 0;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_test.h"
 
 static int help_cmd(int argc, char **argv);
 
@@ -37,6 +38,8 @@ static const CliCommand commands[] = {
      cmd_sql},
     {"subscribe", "NAME QUERY... [-n N] [-t SECONDS]",
      "print every update to the rows QUERY... match, one JSON line each", cmd_subscribe},
+    {"test", "[MODULE] SCENARIO...", "run scenario files against a module, in-process",
+     cmd_test},
     {"help", "[COMMAND]", "show this help, or one command's help", help_cmd},
 };
 

@@ -310,9 +310,34 @@ void identity_conn_words(const ConnectionId *c, uint64_t w[2])
 
 static const char *random_path = "/dev/urandom";
 
+static bool seeded;                /* identity_set_random_seed: a PRNG instead */
+static uint64_t seed_state;
+
 void identity_set_random_source(const char *path)
 {
     random_path = path ? path : "/dev/urandom";
+    seeded = false;
+}
+
+void identity_set_random_seed(uint64_t seed)
+{
+    seeded = true;
+    seed_state = seed;
+}
+
+/* splitmix64: a well-mixed 64-bit sequence from a counter, enough to make
+ * distinct, reproducible test identities (and useless as a secret). */
+static void seeded_bytes(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i % 8 == 0)
+            seed_state += 0x9e3779b97f4a7c15u;
+        uint64_t z = seed_state;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        z ^= z >> 31;
+        p[i] = (uint8_t)(z >> (8 * (i % 8)));
+    }
 }
 
 /* read() until n bytes arrived: a read may return fewer, or be
@@ -334,6 +359,10 @@ static Status read_full(int fd, uint8_t *p, size_t n, IdError *err)
 
 Status identity_random_bytes(void *out, size_t n, IdError *err)
 {
+    if (seeded) {
+        seeded_bytes(out, n);
+        return ST_OK;
+    }
     int fd;
     do
         fd = open(random_path, O_RDONLY | O_CLOEXEC);

@@ -121,6 +121,11 @@ void identity_conn_words(const ConnectionId *c, uint64_t w[2]);
 Status identity_random_bytes(void *out, size_t n, IdError *err);
 /* Test hook: read from path instead of /dev/urandom (NULL restores it). */
 void identity_set_random_source(const char *path);
+/* Test hook for `tinystdb test` (chapter 30): draw bytes from a PRNG seeded
+ * with seed, so the same scenario mints the same tokens, identities and
+ * connection ids on every run.  NOT random: never for a real server.
+ * identity_set_random_source(NULL) returns to /dev/urandom. */
+void identity_set_random_seed(uint64_t seed);
 /* Compare n bytes in time that does not depend on where they differ. */
 bool identity_ct_equal(const void *a, const void *b, size_t n);
 

@@ -312,30 +312,36 @@ static void refuse(int fd, const char *why)
     close(fd);
 }
 
-static void admit(Loop *loop, int fd, const struct sockaddr_storage *ss, socklen_t len)
+Status loop_adopt(Loop *loop, int fd, const char *peer)
 {
-    char peer[CONN_PEER_LEN];
-    format_peer(ss, len, peer);
     if (set_flags(fd) != ST_OK) {
         close(fd);
-        return;
+        return ST_IO;
     }
-    int one = 1;   /* replies are small and we batch them ourselves: no Nagle delay */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (loop->nconns >= (size_t)loop->cfg.max_conns) {
         log_msg(LOG_INFO, "refused %s: too many connections (%d)", peer, loop->cfg.max_conns);
         refuse(fd, "too many connections");
-        return;
+        return ST_LIMIT;
     }
     Conn *c = conn_new(loop, fd, peer);
     if (!c) {
         refuse(fd, "server out of memory");
-        return;
+        return ST_NOMEM;
     }
     c->slot = loop->nconns;
     loop->conns[loop->nconns++] = c;
     if (loop->cfg.on_open)
         loop->cfg.on_open(c);
+    return ST_OK;
+}
+
+static void admit(Loop *loop, int fd, const struct sockaddr_storage *ss, socklen_t len)
+{
+    char peer[CONN_PEER_LEN];
+    format_peer(ss, len, peer);
+    int one = 1;   /* replies are small and we batch them ourselves: no Nagle delay */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    loop_adopt(loop, fd, peer);
 }
 
 /* EMFILE/ENFILE: see the file comment. */
@@ -513,6 +519,33 @@ Status loop_run_once(Loop *loop, int timeout_ms)
         loop->cfg.on_tick(loop);
     settle(loop);
     return ST_OK;
+}
+
+/* Group commit's second look (chapter 27): poll() the open connections
+ * without waiting and read what arrived while the turn ran, so one
+ * fsync covers those calls too.  Only input: output, closes and accepts
+ * wait for the turn's settle().  Call it only from on_tick; it reuses
+ * the pollfd array, which dispatch no longer needs by then. */
+size_t loop_gather(Loop *loop)
+{
+    size_t n = 0, ready = 0;
+    for (size_t i = 0; i < loop->nconns; i++) {
+        Conn *c = loop->conns[i];
+        if (c->state == CONN_OPEN && (conn_poll_events(c) & POLLIN)) {
+            loop->pfds[n] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+            loop->polled[n++] = c;
+        }
+    }
+    if (n == 0 || poll(loop->pfds, (nfds_t)n, 0) <= 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        Conn *c = loop->polled[i];
+        if (loop->pfds[i].revents && c->state != CONN_DEAD) {
+            conn_ready(c, POLLIN, loop->pfds[i].revents);
+            ready++;
+        }
+    }
+    return ready;
 }
 
 Status loop_run(Loop *loop)

@@ -97,10 +97,20 @@ void loop_free(Loop *loop);
 Status loop_listen(Loop *loop, const char *hostport, char err[LOOP_ERR_LEN]);
 int loop_port(const Loop *loop);   /* the bound port, 0 before loop_listen */
 
+/* Serve fd, an already connected stream socket (e.g. one end of a
+ * socketpair), as if it had been accepted: on_open follows.  A loop with
+ * no listener serves only such connections (`tinystdb test`, chapter 30).
+ * The loop owns fd from here, also on failure (ST_IO, ST_LIMIT, ST_NOMEM). */
+Status loop_adopt(Loop *loop, int fd, const char *peer);
+
 /* One iteration: wait at most timeout_ms (-1 = until something happens),
  * handle what is ready, run on_tick, flush output, report closes.
  * ST_IO only if poll() itself fails. */
 Status loop_run_once(Loop *loop, int timeout_ms);
+
+/* From on_tick only: read the input that is ready now, without waiting;
+ * how many connections had some.  Group commit batches with it. */
+size_t loop_gather(Loop *loop);
 
 /* Iterate, taking each timeout from next_timeout_ms, until loop_stop(). */
 Status loop_run(Loop *loop);

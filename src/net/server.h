@@ -46,6 +46,7 @@
 
 #include "../db/commitlog.h"
 #include "../host/module.h"
+#include "../sched/clock.h"
 #include "../util/status.h"
 #include "loop.h"
 
@@ -54,7 +55,9 @@
 #define SERVER_DEFAULT_SNAPSHOT_EVERY 10000   /* commits between snapshots */
 
 typedef struct ServerConfig {
-    const char *listen;      /* "HOST:PORT" for loop_listen ("127.0.0.1:0": any port) */
+    /* "HOST:PORT" for loop_listen ("127.0.0.1:0": any port); NULL: no
+     * listener, clients only through loop_adopt(server_loop(s), ...) */
+    const char *listen;
     const char *data_dir;    /* created if missing (one level of parents too) */
     /* Limits: max_line, max_out, pause_out, max_conns, idle_ms, linger_ms.
      * The callbacks and user pointer are the server's own and are
@@ -70,6 +73,10 @@ typedef struct ServerConfig {
      * commits of a database separate two snapshots (0: never). */
     CommitLogSync fsync;
     uint32_t snapshot_every;
+    /* NULL: the real clock.  Else a MANUAL clock (borrowed) that the
+     * scheduler and every reducer's timestamp read; it moves only through
+     * server_advance (`tinystdb test`, chapter 30). */
+    Clock *clock;
 } ServerConfig;
 
 typedef struct Server Server;
@@ -93,6 +100,10 @@ Status server_run(Server *s);
 /* One turn of the loop (tests drive the server and their clients from
  * one thread this way). */
 Status server_run_once(Server *s, int timeout_ms);
+/* With a MANUAL cfg.clock: move it forward ms milliseconds, firing every
+ * scheduled reducer that falls due, in order, each at its own due time.
+ * Returns how many ran; their replies go out in the next turn. */
+size_t server_advance(Server *s, uint64_t ms);
 /* Ask server_run to return.  Async-signal-safe (loop_stop). */
 void server_stop(Server *s);
 

@@ -11,10 +11,11 @@
  * Publishing, in an order that never loses the old database to a new
  * one that fails halfway:
  *
- *   load the new module ─► (new name or clear) run init / (keep) compare the
- *   tables and refuse a change ─► save module.wasm + database file
+ *   load the new module ─► (new name or clear) run init, save module.wasm
+ *   / (keep) plan the migration, refuse it listing every reason (chapter 29)
  *   ─► detach the old clients (client_disconnected runs in the old module)
- *   ─► (keep) copy the rows ─► swap the module in ─► Published
+ *   ─► (keep) copy the rows by table name, snapshot them, save module.wasm
+ *   ─► swap the module in ─► Published
  *
  * Clients bound to a republished database are disconnected with a reason
  * and reconnect to the new module (SpacetimeDB's "BreakClients" policy):
@@ -22,7 +23,8 @@
  *
  * Durability (chapter 27): a new database's commit log starts with
  * init's commit; a clear republish deletes the log and the snapshots and
- * starts again the same way; a kept republish keeps them (same tables).
+ * starts again the same way; a migrating republish keeps the log and
+ * writes a snapshot of the migrated tables at its end (server_db_migrate).
  *
  * Logs: GetLogs answers with the last num_lines lines of module.log (all
  * of them without num_lines), cut to fit half the output cap; with follow
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../host/migrate.h"
 #include "../util/alloc.h"
 #include "../util/json.h"
 #include "../util/log.h"
@@ -139,24 +142,49 @@ static void publish_new(Server *s, Client *c, const ProtoRequest *req)
     send_published(s, c, db, "created");
 }
 
-/* The new module for an existing db, initialised or checked. */
+/* The refusal of a migration: every error (as many as fit the error
+ * line), then the way out. */
+static void refuse_migration(const Database *db, const MigratePlan *plan, char *err,
+                             size_t errlen)
+{
+    char tail[160];
+    snprintf(tail, sizeof tail, "To replace the database with an empty one instead: "
+             "tinystdb publish --delete-data %s", db->name);
+    size_t n = (size_t)snprintf(err, errlen, "Database update rejected: the new module's "
+                                "tables cannot hold the old data:\n");
+    for (size_t i = 0; i < plan->errors.len && n < errlen; i++) {
+        const char *text = plan->errors.items[i].text;
+        if (n + strlen(text) + 3 + 40 + strlen(tail) >= errlen) {
+            n += (size_t)snprintf(err + n, errlen - n, "- ... and %zu more\n",
+                                  plan->errors.len - i);
+            break;
+        }
+        n += (size_t)snprintf(err + n, errlen - n, "- %s\n", text);
+    }
+    if (n < errlen)
+        snprintf(err + n, errlen - n, "%s", tail);
+}
+
+/* The new module for an existing db: initialised (clear) and saved, or
+ * with its migration planned (saved only once the data moved). */
 static Status prepare_update(Server *s, Database *db, const ProtoRequest *req, HostModule **out,
-                             HostResult *init, char *err, size_t errlen)
+                             HostResult *init, MigratePlan *plan, char *err, size_t errlen)
 {
     HostModule *hm;
     Status st = server_db_load_module(s, db, req->wasm.data, req->wasm.len, &hm, err, errlen);
     if (st != ST_OK)
         return st;
-    char why[256];
-    if (req->clear)
+    if (req->clear) {
         st = run_init(s, hm, init, err, errlen);
-    else if (!server_db_same_schema(module_def(db->hm), module_def(hm), why, sizeof why)) {
-        snprintf(err, errlen, "Database update rejected: %s; tinystdb cannot migrate data yet: "
-                 "publish with clear (tinystdb publish --delete-data) to start empty", why);
-        st = ST_INVALID;
+        if (st == ST_OK)
+            st = server_db_save(db, req->wasm.data, req->wasm.len, err, errlen);
+    } else {
+        st = migrate_plan(module_def(db->hm), module_def(hm), plan);
+        if (st == ST_INVALID)
+            refuse_migration(db, plan, err, errlen);
+        else if (st != ST_OK)
+            snprintf(err, errlen, "out of memory");
     }
-    if (st == ST_OK)
-        st = server_db_save(db, req->wasm.data, req->wasm.len, err, errlen);
     if (st != ST_OK)
         module_free(hm);
     else
@@ -164,9 +192,19 @@ static Status prepare_update(Server *s, Database *db, const ProtoRequest *req, H
     return st;
 }
 
+/* Clients of db go (told to reconnect), the publisher stays unbound. */
+static void detach_clients(Server *s, Client *c, Database *db)
+{
+    char why[128];
+    snprintf(why, sizeof why, "database %s was republished; reconnect", db->name);
+    if (c->db == db)
+        server_client_leave(s, c);
+    server_db_unbind(s, db, true, false, why);
+}
+
 static void publish_update(Server *s, Client *c, Database *db, const ProtoRequest *req)
 {
-    char buf[512], err[1024];
+    char buf[512], err[1000];
     const char *no = server_forbidden(s, c, db, req->clear ? "reset database" : "update database",
                                       buf, sizeof buf);
     if (no) {
@@ -175,17 +213,18 @@ static void publish_update(Server *s, Client *c, Database *db, const ProtoReques
     }
     HostModule *hm;
     HostResult init;
-    if (prepare_update(s, db, req, &hm, &init, err, sizeof err) != ST_OK) {
-        server_send_error(s, c, "publish %s: %s", db->name, err);
-        return;
+    MigratePlan plan;
+    migrate_plan_init(&plan);
+    Status st = prepare_update(s, db, req, &hm, &init, &plan, err, sizeof err);
+    if (st == ST_OK) {
+        /* client_disconnected runs in the old module, before its data moves */
+        detach_clients(s, c, db);
+        if (!req->clear && (st = server_db_migrate(s, db, &plan, hm, req->wasm.data,
+                                                   req->wasm.len, err, sizeof err)) != ST_OK)
+            module_free(hm);   /* the old module keeps serving, its files unchanged */
     }
-    char why[128];
-    snprintf(why, sizeof why, "database %s was republished; reconnect", db->name);
-    if (c->db == db)   /* the publisher stays connected, unbound */
-        server_client_leave(s, c);
-    server_db_unbind(s, db, true, false, why);
-    if (!req->clear && server_db_copy_rows(db->hm, hm, err, sizeof err) != ST_OK) {
-        module_free(hm);   /* the old module keeps serving (its file was replaced) */
+    migrate_plan_fini(&plan);
+    if (st != ST_OK) {
         server_send_error(s, c, "publish %s: %s", db->name, err);
         return;
     }

@@ -7,7 +7,7 @@
  *     ─module_call_json─► sats_json_args_to_bsatn ─► module_run:
  *        tx_begin ─► __call_reducer__ (imports write the tables) ─► tx_commit
  *     ─► HostResult {outcome, message, delta, fuel, duration}
- *     ─► rows of the delta as SATS-JSON text (sats_json_from_bsatn)
+ *     ─► the rows the caller subscribed to, as SATS-JSON (server_sub_update)
  *     ─► ProtoReply TransactionUpdate ─► proto_encode_reply ─► conn_send
  *
  * What the caller is told, as in SpacetimeDB (client-protocol.md §4, §7):
@@ -22,12 +22,10 @@
  * With flags = NoSuccessNotify the caller hears nothing when the reducer
  * ran (it is "not tracked"); errors about the message itself still reach it.
  *
- * Rows: a caller with subscriptions gets exactly the rows its queries
- * match (server_sub_update, chapter 28), as in SpacetimeDB; a caller
- * that never subscribed gets every changed row of every table it may
- * read (public tables; private ones too for the owner), tinystdb's
- * convenience for `tinystdb call` and scripts.  Rows are SATS_JSON_ROW,
- * the named-object shape used for every row this server sends.  After
+ * Rows: the caller gets exactly the rows its subscriptions match
+ * (server_sub_update, chapter 28), and none when it never subscribed,
+ * as in SpacetimeDB.  Rows are SATS_JSON_ROW, the named-object shape
+ * used for every row this server sends.  After
  * a commit, every other subscriber hears of it (server_sub_broadcast).
  *
  * Durability (chapter 27): the commit is appended to the database's log
@@ -38,75 +36,19 @@
  * Book: chapter 22, book/22-server.md
  */
 #include "server_int.h"
-#include "server_rls.h"
 
 #include <string.h>
 
-#include "../host/sats_json.h"
 
-/* Each row of `rows` as JSON text, copied into the scratch arena. */
-static Status rows_json(Server *s, Table *t, const RowList *rows, ProtoStrList *out)
-{
-    out->len = 0;
-    out->items = NULL;
-    if (rows->count == 0)
-        return ST_OK;
-    ProtoStr *items = arena_calloc(&s->scratch, rows->count, sizeof *items);
-    if (!items)
-        return ST_NOMEM;
-    StrBuf sb;
-    strbuf_init(&sb);
-    Status st = ST_OK;
-    for (size_t i = 0; st == ST_OK && i < rows->count; i++) {
-        size_t len;
-        const uint8_t *row = rowlist_get(rows, i, &len);
-        DbError err;
-        strbuf_clear(&sb);
-        st = sats_json_from_bsatn(table_typespace(t), table_row_type(t), row, len, NULL,
-                                  SATS_JSON_ROW, &sb, &err);
-        if (st == ST_OK && !(items[i].s = arena_strndup(&s->scratch, sb.data ? sb.data : "", sb.len)))
-            st = ST_NOMEM;
-        items[i].len = sb.len;
-    }
-    strbuf_fini(&sb);
-    out->items = items;
-    out->len = rows->count;
-    return st;
-}
-
-/* The delta's tables that the caller may see, as a DatabaseUpdate. */
+/* The caller's rows: exactly what its subscriptions match, as in
+ * SpacetimeDB ("if they haven't subscribed, we'll send them an empty
+ * update"): {"Committed":{"tables":[]}} for a caller that never
+ * subscribed (chapter 28). */
 static Status delta_update(Server *s, const Client *c, const TxDelta *d, ProtoDatabaseUpdate *out)
 {
-    if (server_sub_active(c))   /* a subscriber: what its queries match (chapter 28) */
+    if (server_sub_active(c))
         return server_sub_update(&s->scratch, c, d, out);
     memset(out, 0, sizeof *out);
-    if (!d || d->ntables == 0)
-        return ST_OK;
-    ProtoTableUpdate *tables = arena_calloc(&s->scratch, d->ntables, sizeof *tables);
-    ProtoQueryUpdate *qus = arena_calloc(&s->scratch, d->ntables, sizeof *qus);
-    if (!tables || !qus)
-        return ST_NOMEM;
-    bool owner = identity_equal(&c->identity, &c->db->owner);
-    size_t n = 0;
-    for (size_t i = 0; i < d->ntables; i++) {
-        const TxTableDelta *td = &d->tables[i];
-        if (!table_is_public(td->table) && !owner)
-            continue;   /* a private table: the owner's eyes only (§0) */
-        if (!owner && server_rls_guarded(c->db, &c->identity, td->table_id))
-            continue;   /* rows under row-level security: subscribe to see them */
-        Status st = rows_json(s, td->table, &td->deletes, &qus[n].deletes);
-        if (st == ST_OK)
-            st = rows_json(s, td->table, &td->inserts, &qus[n].inserts);
-        if (st != ST_OK)
-            return st;
-        tables[n].table_id = td->table_id;
-        tables[n].table_name = proto_str(table_name(td->table));
-        tables[n].updates.items = &qus[n];
-        tables[n].updates.len = 1;
-        n++;
-    }
-    out->tables.items = tables;
-    out->tables.len = n;
     return ST_OK;
 }
 

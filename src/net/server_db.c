@@ -22,10 +22,12 @@
  * its owner to inspect (a server that deleted data because a module
  * stopped loading would be worse); the others are served.
  *
- * Republishing without clearing keeps the data only when the tables are
- * exactly the same (server_db_same_schema): the rows and the sequence
- * positions are copied into the new module's tables.  Migrations that
- * change tables are issue 8's; until then such a publish is refused.
+ * Republishing without clearing migrates the data (chapter 29): the plan
+ * (migrate.c) says whether the new tables can hold the old rows; then
+ * server_db_migrate copies them into the new module's tables (matched
+ * by name), writes a snapshot of the result at the log's end (restart
+ * reads the new tables from there, never the old commits) and only then
+ * replaces module.wasm.
  *
  * Book: chapter 22, book/22-server.md
  */
@@ -39,6 +41,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../db/snapshot.h"
+#include "../host/migrate.h"
 #include "../util/alloc.h"
 #include "../util/json.h"
 #include "../util/log.h"
@@ -325,110 +329,43 @@ Status server_db_load_all(Server *s, char *err, size_t errlen)
     return ST_OK;
 }
 
-/* ---- republishing ---------------------------------------------------------------- */
+/* ---- republishing (chapter 29) ------------------------------------------------------ */
 
-static bool same_type(const Typespace *ta, const AlgType *a, const Typespace *tb,
-                      const AlgType *b, int depth)
+/* The log record a migration leaves in module.log, one per step, as
+ * SpacetimeDB's system logger writes "Creating table `x`". */
+static void log_steps(const Database *db, const MigratePlan *plan, int64_t now)
 {
-    if (depth > ALG_MAX_DEPTH)
-        return false;
-    a = alg_resolve(ta, a);
-    b = alg_resolve(tb, b);
-    if (!a || !b || a->kind != b->kind || a->nmembers != b->nmembers)
-        return false;
-    if (a->kind == ALG_ARRAY)
-        return same_type(ta, a->elem, tb, b->elem, depth + 1);
-    for (uint32_t i = 0; i < a->nmembers; i++) {
-        const char *na = a->members[i].name, *nb = b->members[i].name;
-        if ((na == NULL) != (nb == NULL) || (na && strcmp(na, nb) != 0) ||
-            !same_type(ta, a->members[i].type, tb, b->members[i].type, depth + 1))
-            return false;
-    }
-    return true;
-}
-
-/* The tables as describe's JSON prints them (keys, indexes, sequences,
- * schedules, access), without the reducers. */
-static Status tables_json(const ModuleDef *def, StrBuf *out)
-{
-    StrBuf all;
-    strbuf_init(&all);
-    Arena a;
-    arena_init(&a);
-    JsonValue *v;
-    JsonError jerr;
-    Status st = moddef_format(def, &all, true);
-    if (st == ST_OK)
-        st = json_parse(&a, all.data ? all.data : "", all.len, &v, &jerr);
-    const JsonValue *tables = st == ST_OK ? json_object_get(v, "tables") : NULL;
-    if (st == ST_OK)
-        st = tables ? json_write_value(out, tables) : ST_INVALID;
-    arena_fini(&a);
-    strbuf_fini(&all);
-    return st;
-}
-
-bool server_db_same_schema(const ModuleDef *a, const ModuleDef *b, char *why, size_t whylen)
-{
-    if (a->ntables != b->ntables) {
-        snprintf(why, whylen, "%u tables instead of %u", b->ntables, a->ntables);
-        return false;
-    }
-    for (uint32_t i = 0; i < a->ntables; i++) {
-        const ModTable *ta = &a->tables[i], *tb = &b->tables[i];
-        if (strcmp(ta->name, tb->name) != 0 ||
-            !same_type(&a->ts, ta->row_type, &b->ts, tb->row_type, 0)) {
-            snprintf(why, whylen, "table `%s` changed", ta->name);
-            return false;
+    StrBuf sb;
+    strbuf_init(&sb);
+    if (migrate_plan_format(plan, &sb) == ST_OK) {
+        for (char *line = sb.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+            *nl = '\0';
+            LogRecord r = { .ts = now, .level = MODLOG_INFO, .line = LOGS_NO_LINE,
+                            .message = line + 2 };   /* after "+ " */
+            logs_append(db->logs, &r);
         }
     }
-    StrBuf ja, jb;
-    strbuf_init(&ja);
-    strbuf_init(&jb);
-    bool same = tables_json(a, &ja) == ST_OK && tables_json(b, &jb) == ST_OK &&
-                ja.len == jb.len && memcmp(ja.data, jb.data, ja.len) == 0;
-    strbuf_fini(&ja);
-    strbuf_fini(&jb);
-    if (!same)
-        snprintf(why, whylen, "the keys, indexes, constraints, sequences or access of a table changed");
-    return same;
+    strbuf_fini(&sb);
 }
 
-static Status copy_table(Table *from, Table *to, DbError *err)
+Status server_db_migrate(Server *s, Database *db, const MigratePlan *plan, HostModule *hm,
+                         const uint8_t *wasm, size_t len, char *err, size_t errlen)
 {
-    RowList rows;
-    rowlist_init(&rows);
-    Status st = table_collect_all(from, &rows, err);
-    for (size_t i = 0; st == ST_OK && i < rows.count; i++) {
-        size_t len;
-        const uint8_t *row = rowlist_get(&rows, i, &len);
-        st = table_insert(to, row, len, NULL, NULL, err);
+    MigrateReport rep;
+    char snap[SNAPSHOT_NAME_LEN + 1], path[4096];
+    Status st = migrate_apply(plan, module_db(db->hm), module_db(hm), &rep, err, errlen);
+    /* the migrated state as of the log's end, then the module that reads it */
+    if (st == ST_OK)
+        st = server_durable_migrated(db, module_db(hm), snap, sizeof snap, err, errlen);
+    if (st == ST_OK && (st = server_db_save(db, wasm, len, err, errlen)) != ST_OK) {
+        snprintf(path, sizeof path, "%s/snapshots/%s", db->dir, snap);
+        unlink(path);   /* the old module.wasm stays: so must the old tables */
     }
-    rowlist_fini(&rows);
-    /* after the rows: an insert of a row whose sequence column is 0 may
-     * have advanced the sequence; the old position is the truth */
-    for (uint32_t i = 0; st == ST_OK && i < table_sequence_count(from); i++)
-        table_sequence_set(to, i, table_sequence(from, i)->value);
-    return st;
-}
-
-Status server_db_copy_rows(HostModule *from, HostModule *to, char *err, size_t errlen)
-{
-    Db *src = module_db(from), *dst = module_db(to);
-    DbError dberr;
-    Status st = tx_begin(dst, &dberr);
-    for (uint32_t i = 0; st == ST_OK && i < db_table_count(src); i++)
-        st = copy_table(db_table(src, DB_FIRST_ID + i), db_table(dst, DB_FIRST_ID + i), &dberr);
-    if (st == ST_OK) {
-        TxDelta delta;
-        tx_delta_init(&delta);
-        st = tx_commit(dst, &delta, &dberr);
-        tx_delta_fini(&delta);
-    }
-    if (st != ST_OK) {
-        if (tx_is_open(dst))
-            tx_rollback(dst);
-        snprintf(err, errlen, "cannot keep the data: %s", dberr.msg);
-    }
-    return st;
+    if (st != ST_OK)
+        return st;
+    log_steps(db, plan, server_now(s));
+    if (!s->cfg.quiet)
+        log_msg(LOG_INFO, "database %s migrated: %zu steps, %u tables kept, %llu rows", db->name,
+                plan->steps.len, rep.tables_kept, (unsigned long long)rep.rows);
+    return ST_OK;
 }

@@ -334,3 +334,35 @@ void server_durable_fini(Server *s)
     vec_fini(&s->held);
     strbuf_fini(&s->held_bytes);
 }
+
+/* ---- a migrating republish (chapter 29) ------------------------------------------ */
+
+Status server_durable_migrated(Database *db, const Db *state, char *name, size_t namelen,
+                               char *err, size_t errlen)
+{
+    const char *no = server_durable_refusal(db);
+    CommitLogError lerr;
+    if (!no && commitlog_sync(db->log, &lerr) != ST_OK) {   /* the log covers offsets < N */
+        fail(db, lerr.msg);
+        no = db->failure;
+    }
+    if (no) {
+        snprintf(err, errlen, "%s", no);
+        return ST_IO;
+    }
+    char dir[4096];
+    sub_path(db, "snapshots", dir, sizeof dir);
+    DbError dberr;
+    SnapshotReport rep;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %.300s: %s", dir, strerror(errno));
+        return ST_IO;
+    }
+    if (snapshot_write(state, dir, commitlog_next_offset(db->log), &rep, &dberr) != ST_OK) {
+        snprintf(err, errlen, "snapshot of the migrated database: %s", dberr.msg);
+        return ST_IO;
+    }
+    snprintf(name, namelen, "%s", rep.name);
+    db->since_snapshot = 0;
+    return ST_OK;
+}

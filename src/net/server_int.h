@@ -25,6 +25,7 @@
 
 #include "../db/commitlog.h"
 #include "../host/logs.h"
+#include "../host/migrate.h"
 #include "../host/module.h"
 #include "../host/sched.h"
 #include "../sched/clock.h"
@@ -174,6 +175,12 @@ void server_durable_end_turn(Server *s);
 /* c is going away: drop its held lines. */
 void server_durable_forget(Server *s, Client *c);
 void server_durable_fini(Server *s);
+/* A migrating republish: sync db's log, then write `state` (the new
+ * module's tables, filled) as the snapshot at the log's next offset N,
+ * so that restart reads the new tables and replays only commits >= N.
+ * *name gets the snapshot's file name (under DIR/snapshots). */
+Status server_durable_migrated(Database *db, const Db *state, char *name, size_t namelen,
+                               char *err, size_t errlen);
 
 /* ---- server_db.c ---- */
 bool server_dir_exists(const char *path);
@@ -199,11 +206,13 @@ void server_db_drop(Server *s, Database *db, bool remove);
  * Bound clients first run client_disconnected when `disconnect` is set. */
 void server_db_unbind(Server *s, Database *db, bool disconnect, bool followers,
                       const char *why);
-/* Do two modules define the same tables (names, columns and their types,
- * keys, indexes, constraints, sequences, schedules, access)?  If not,
- * `why` names the first difference. */
-bool server_db_same_schema(const ModuleDef *a, const ModuleDef *b, char *why, size_t whylen);
-/* Copy every row and sequence position of `from` into `to` (same schema). */
-Status server_db_copy_rows(HostModule *from, HostModule *to, char *err, size_t errlen);
+/* A republish without clear (chapter 29): carry db's rows into hm
+ * following plan (which has no errors), make that state durable (a
+ * snapshot at the log's end) and save wasm as module.wasm.  On failure
+ * db, its files and its old module are as they were; hm is the
+ * caller's to free.  Bound clients must have been detached first. */
+Status server_db_migrate(Server *s, Database *db, const MigratePlan *plan,
+                         HostModule *hm, const uint8_t *wasm, size_t len, char *err,
+                         size_t errlen);
 
 #endif

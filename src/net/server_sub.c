@@ -7,14 +7,16 @@
  *       ─sql_run─► SubscribeApplied  (every matching row, as inserts)
  *   ... a reducer commits: TxDelta {table: inserts, deletes} ...
  *   server_sub_broadcast ─► for each other client bound to the database:
- *       for each changed table, for each of its queries on that table:
- *           keep the delta rows whose WHERE holds (sql_pred_eval)
+ *       for each of its queries that reads a changed table:
+ *           sql_delta_eval: one table, the delta rows whose WHERE holds;
+ *           a join, the delta rows probed against the other side's index
  *       ─► TransactionUpdate / TransactionUpdateLight, or nothing at all
  *
  * The point of the design is the middle step: a commit costs work in
- * proportion to the rows it changed times the queries on their tables,
- * never to the size of the tables.  A query is only ever run over whole
- * tables when it is added (initial rows) or removed (final deletes).
+ * proportion to the rows it changed (times their join partners) times
+ * the queries on their tables, never to the size of the tables.  A query
+ * is only ever run over whole tables when it is added (initial rows) or
+ * removed (final deletes).
  *
  * The three kinds of subscription of client-protocol.md section 5.1:
  *   SINGLE  one query under a client-chosen query_id   Unsubscribe
@@ -22,15 +24,17 @@
  *   LEGACY  Subscribe: a set that REPLACES the previous legacy set
  * A query_id names at most one live SINGLE or MULTI subscription.
  *
- * Supported queries are single-table `SELECT * | t.* FROM t [WHERE p]`,
- * checked in SQL_MODE_SUBSCRIPTION (so private tables are "no such table"
- * to everyone but the owner), with the module's row-level security rules
- * folded into each non-owner's WHERE (server_rls.c), so the initial rows
- * and every delta show a client only what it may see.  Joins are
- * refused with a clear error: their delta needs the other table's index
- * (exercise in chapter 28).
+ * Supported queries are `SELECT * | t.* FROM t [WHERE p]` and two-table
+ * joins `SELECT t.* FROM t JOIN u ON t.a = u.b [WHERE p]` with both join
+ * columns indexed, checked in SQL_MODE_SUBSCRIPTION (so private tables
+ * are "no such table" to everyone but the owner), with the module's
+ * row-level security rules folded into each non-owner's query
+ * (server_rls.c), so the initial rows and every delta show a client only
+ * what it may see.  A join's rows are rows of its starred table, once
+ * per matching pair (SpacetimeDB's bag semantics, src/sql/delta.c); its
+ * updates go to that table's TableUpdate, whichever side changed.
  *
- * Invariants: every query of a Sub has exactly one rel, a table of the
+ * Invariants: every query of a Sub reads one or two tables of the
  * database its client is bound to; a client with no database has no
  * subscriptions (server_sub_forget runs when it leaves one).  Queries
  * never outlive their tables: a database is dropped or republished only
@@ -130,13 +134,8 @@ static Status compile(const Client *c, const ProtoStr *text, SqlQuery **out, cha
     memcpy(ctx.sender, c->identity.le, sizeof ctx.sender);
     SqlError err = { .status = ST_OK };
     Status st = sql_query_new(&ctx, text->s ? text->s : "", text->len, out, &err);
-    if (st == ST_OK && (*out)->nrels != 1) {
-        sql_query_free(*out);
-        st = sql_error(&err, ST_UNSUPPORTED, 0, "tinystdb does not support joins in "
-                       "subscriptions yet; subscribe to each table instead");
-    } else if (st == ST_OK && (st = server_rls_apply(c->db, &c->identity, *out, &err)) != ST_OK) {
-        sql_query_free(*out);   /* row-level security folded into the WHERE */
-    }
+    if (st == ST_OK && (st = server_rls_apply(c->db, &c->identity, *out, &err)) != ST_OK)
+        sql_query_free(*out);   /* row-level security folded into the query */
     if (st != ST_OK) {
         *out = NULL;
         snprintf(why, whylen, "%s, executing: `%.*s`", err.msg, (int)text->len,
@@ -170,6 +169,29 @@ static Status compile_all(const Client *c, const ProtoStr *texts, size_t n, Sub 
 
 /* ---- whole-table results (added and removed queries) --------------------------- */
 
+/* The table whose rows q returns (`t.*` of a join). */
+static const SqlRel *result_rel(const SqlQuery *q)
+{
+    return &q->rels[q->star_rel];
+}
+
+/* Rows of t, as JSON, in a. */
+static Status rows_json(Arena *a, const Table *t, const RowList *rows, ProtoStrList *out)
+{
+    ProtoStr *items = NULL;
+    Status st = ST_OK;
+    if (rows->count && !(items = arena_calloc(a, rows->count, sizeof *items)))
+        st = ST_NOMEM;
+    for (size_t i = 0; st == ST_OK && i < rows->count; i++) {
+        size_t len;
+        const uint8_t *row = rowlist_get(rows, i, &len);
+        st = server_row_json(a, t, row, len, &items[i]);
+    }
+    out->items = items;
+    out->len = st == ST_OK ? rows->count : 0;
+    return st;
+}
+
 /* Every row q matches now, as JSON, in a. */
 static Status query_rows(Arena *a, SqlQuery *q, ProtoStrList *out)
 {
@@ -177,16 +199,8 @@ static Status query_rows(Arena *a, SqlQuery *q, ProtoStrList *out)
     sql_result_init(&res);
     SqlError err;
     Status st = sql_run(q, &res, &err);
-    ProtoStr *items = NULL;
-    if (st == ST_OK && res.rows.count && !(items = arena_calloc(a, res.rows.count, sizeof *items)))
-        st = ST_NOMEM;
-    for (size_t i = 0; st == ST_OK && i < res.rows.count; i++) {
-        size_t len;
-        const uint8_t *row = rowlist_get(&res.rows, i, &len);
-        st = server_row_json(a, q->rels[0].table, row, len, &items[i]);
-    }
-    out->items = items;
-    out->len = st == ST_OK ? res.rows.count : 0;
+    if (st == ST_OK)
+        st = rows_json(a, result_rel(q)->table, &res.rows, out);
     sql_result_fini(&res);
     return st;
 }
@@ -198,44 +212,57 @@ static Status query_update(Arena *a, SqlQuery *q, bool deletes, ProtoQueryUpdate
     return query_rows(a, q, deletes ? &qu->deletes : &qu->inserts);
 }
 
-/* The rows of every query of sub, one TableUpdate per table in table id
- * order (queries on one table are QueryUpdates of one TableUpdate);
- * tables without rows are left out. */
-static Status sub_update(Arena *a, const Sub *sub, bool deletes, ProtoDatabaseUpdate *out)
+typedef struct Hit {              /* one query's non-empty rows */
+    const SqlRel *rel;            /* its result table */
+    ProtoQueryUpdate qu;
+} Hit;
+
+/* The hits as TableUpdates: one per result table, in table id order,
+ * its queries' QueryUpdates in subscription order. */
+static Status group_hits(Arena *a, const Hit *hits, size_t n, ProtoDatabaseUpdate *out)
 {
-    memset(out, 0, sizeof *out);
-    ProtoTableUpdate *tables = arena_calloc(a, sub->nq + 1, sizeof *tables);
-    ProtoQueryUpdate *qus = arena_calloc(a, sub->nq + 1, sizeof *qus);
+    ProtoTableUpdate *tables = arena_calloc(a, n + 1, sizeof *tables);
+    ProtoQueryUpdate *qus = arena_calloc(a, n + 1, sizeof *qus);
     if (!tables || !qus)
         return ST_NOMEM;
     size_t nt = 0, nqu = 0;
-    uint32_t done = 0;                     /* tables below this id are done */
-    for (;;) {
-        const SqlRel *rel = NULL;          /* the lowest table id not done */
-        for (size_t i = 0; i < sub->nq; i++) {
-            const SqlRel *r = &sub->qs[i]->rels[0];
-            if (r->table_id >= done && (!rel || r->table_id < rel->table_id))
-                rel = r;
-        }
+    for (uint32_t done = 0;;) {   /* tables below `done` are grouped */
+        const SqlRel *rel = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (hits[i].rel->table_id >= done && (!rel || hits[i].rel->table_id < rel->table_id))
+                rel = hits[i].rel;
         if (!rel)
             break;
         size_t first = nqu;
-        for (size_t i = 0; i < sub->nq; i++) {
-            if (sub->qs[i]->rels[0].table_id != rel->table_id)
-                continue;
-            Status st = query_update(a, sub->qs[i], deletes, &qus[nqu]);
-            if (st != ST_OK)
-                return st;
-            nqu += qus[nqu].deletes.len + qus[nqu].inserts.len > 0;
-        }
-        if (nqu > first)
-            tables[nt++] = (ProtoTableUpdate){ rel->table_id, proto_str(table_name(rel->table)),
-                                               { &qus[first], nqu - first } };
+        for (size_t i = 0; i < n; i++)
+            if (hits[i].rel->table_id == rel->table_id)
+                qus[nqu++] = hits[i].qu;
+        tables[nt++] = (ProtoTableUpdate){ rel->table_id, proto_str(table_name(rel->table)),
+                                           { &qus[first], nqu - first } };
         done = rel->table_id + 1;
     }
     out->tables.items = tables;
     out->tables.len = nt;
     return ST_OK;
+}
+
+/* The rows of every query of sub, one TableUpdate per result table;
+ * tables without rows are left out. */
+static Status sub_update(Arena *a, const Sub *sub, bool deletes, ProtoDatabaseUpdate *out)
+{
+    memset(out, 0, sizeof *out);
+    Hit *hits = arena_calloc(a, sub->nq + 1, sizeof *hits);
+    if (!hits)
+        return ST_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < sub->nq; i++) {
+        hits[n].rel = result_rel(sub->qs[i]);
+        Status st = query_update(a, sub->qs[i], deletes, &hits[n].qu);
+        if (st != ST_OK)
+            return st;
+        n += hits[n].qu.deletes.len + hits[n].qu.inserts.len > 0;
+    }
+    return group_hits(a, hits, n, out);
 }
 
 /* ---- replies ------------------------------------------------------------------------ */
@@ -388,8 +415,8 @@ static void subscribe_new(Server *s, Client *c, const ProtoRequest *req, int64_t
     st = !qu ? ST_NOMEM : multi ? sub_update(&s->scratch, &sub, false, &rep.update)
                                 : query_update(&s->scratch, sub.qs[0], false, qu);
     if (st == ST_OK && !multi)   /* exactly one table, even with no rows */
-        rep.rows = (ProtoTableUpdate){ sub.qs[0]->rels[0].table_id,
-                                       proto_str(table_name(sub.qs[0]->rels[0].table)),
+        rep.rows = (ProtoTableUpdate){ result_rel(sub.qs[0])->table_id,
+                                       proto_str(table_name(result_rel(sub.qs[0])->table)),
                                        { qu, 1 } };
     if (st == ST_OK)
         st = sub_add(c, &sub);
@@ -439,8 +466,8 @@ void server_unsubscribe(Server *s, Client *c, const ProtoRequest *req)
     Status st = !qu ? ST_NOMEM : multi ? sub_update(&s->scratch, sub, true, &rep.update)
                                        : query_update(&s->scratch, sub->qs[0], true, qu);
     if (st == ST_OK && !multi)
-        rep.rows = (ProtoTableUpdate){ sub->qs[0]->rels[0].table_id,
-                                       proto_str(table_name(sub->qs[0]->rels[0].table)),
+        rep.rows = (ProtoTableUpdate){ result_rel(sub->qs[0])->table_id,
+                                       proto_str(table_name(result_rel(sub->qs[0])->table)),
                                        { qu, 1 } };
     sub_remove(c, (size_t)i);
     if (st != ST_OK) {
@@ -453,37 +480,23 @@ void server_unsubscribe(Server *s, Client *c, const ProtoRequest *req)
 
 /* ---- after a commit: evaluating the delta --------------------------------------- */
 
-/* The rows of `rows` (from the delta of q's table) that q's WHERE admits,
- * as JSON.  The only per-commit work of a subscription. */
-static Status delta_filter(Arena *a, const SqlQuery *q, const RowList *rows, ProtoStrList *out)
+/* q's change by the commit d as one QueryUpdate: the only per-commit
+ * work of a subscription (sql_delta_eval: delta rows and index probes). */
+static Status query_delta(Arena *a, SqlQuery *q, const TxDelta *d, ProtoQueryUpdate *qu)
 {
-    out->items = NULL;
-    out->len = 0;
-    if (rows->count == 0)
-        return ST_OK;
-    const Table *t = q->rels[0].table;
-    ProtoStr *items = arena_calloc(a, rows->count, sizeof *items);
-    BsatnSpan *spans = arena_calloc(a, q->rels[0].ncols + 1u, sizeof *spans);
-    if (!items || !spans)
-        return ST_NOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < rows->count; i++) {
-        size_t len;
-        const uint8_t *row = rowlist_get(rows, i, &len);
-        DbError err;
-        if (bsatn_product_spans(table_typespace(t), table_row_type(t), row, len, spans,
-                                &err) != ST_OK)
-            return ST_INVALID;
-        SqlRow r = { .bytes = { row, NULL }, .spans = { spans, NULL } };
-        if (!sql_pred_eval(q->stmt->where, &r))
-            continue;
-        Status st = server_row_json(a, t, row, len, &items[n++]);
-        if (st != ST_OK)
-            return st;
-    }
-    out->items = items;
-    out->len = n;
-    return ST_OK;
+    RowList ins, del;
+    rowlist_init(&ins);
+    rowlist_init(&del);
+    SqlError err;
+    const Table *t = result_rel(q)->table;
+    Status st = sql_delta_eval(q, d, &ins, &del, &err);
+    if (st == ST_OK)
+        st = rows_json(a, t, &del, &qu->deletes);
+    if (st == ST_OK)
+        st = rows_json(a, t, &ins, &qu->inserts);
+    rowlist_fini(&ins);
+    rowlist_fini(&del);
+    return st;
 }
 
 static size_t query_count(const Client *c)
@@ -494,55 +507,30 @@ static size_t query_count(const Client *c)
     return n;
 }
 
-/* The QueryUpdates of c's queries on the table of td (matching ones only). */
-static Status table_updates(Arena *a, const Client *c, const TxTableDelta *td,
-                            ProtoQueryUpdate *qus, size_t *nqu)
-{
-    *nqu = 0;
-    for (size_t i = 0; i < c->subs->subs.len; i++) {
-        const Sub *sub = &c->subs->subs.items[i];
-        for (size_t j = 0; j < sub->nq; j++) {
-            const SqlQuery *q = sub->qs[j];
-            if (q->rels[0].table_id != td->table_id)
-                continue;   /* only queries that touch a changed table */
-            ProtoQueryUpdate *qu = &qus[*nqu];
-            Status st = delta_filter(a, q, &td->deletes, &qu->deletes);
-            if (st == ST_OK)
-                st = delta_filter(a, q, &td->inserts, &qu->inserts);
-            if (st != ST_OK)
-                return st;
-            *nqu += qu->deletes.len + qu->inserts.len > 0;
-        }
-    }
-    return ST_OK;
-}
-
 Status server_sub_update(Arena *a, const Client *c, const TxDelta *d, ProtoDatabaseUpdate *out)
 {
     memset(out, 0, sizeof *out);
-    size_t nq = query_count(c);
+    size_t nq = query_count(c), n = 0;
     if (!d || d->ntables == 0 || nq == 0)
         return ST_OK;
-    ProtoTableUpdate *tables = arena_calloc(a, d->ntables, sizeof *tables);
-    if (!tables)
+    Hit *hits = arena_calloc(a, nq, sizeof *hits);
+    if (!hits)
         return ST_NOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < d->ntables; i++) {
-        const TxTableDelta *td = &d->tables[i];
-        ProtoQueryUpdate *qus = arena_calloc(a, nq, sizeof *qus);
-        size_t nqu;
-        if (!qus)
-            return ST_NOMEM;
-        Status st = table_updates(a, c, td, qus, &nqu);
-        if (st != ST_OK)
-            return st;
-        if (nqu > 0)
-            tables[n++] = (ProtoTableUpdate){ td->table_id, proto_str(table_name(td->table)),
-                                              { qus, nqu } };
+    for (size_t i = 0; i < c->subs->subs.len; i++) {
+        const Sub *sub = &c->subs->subs.items[i];
+        for (size_t j = 0; j < sub->nq; j++) {
+            SqlQuery *q = sub->qs[j];
+            if (!sql_delta_touches(q, d))
+                continue;   /* only queries that read a changed table */
+            Hit *h = &hits[n];
+            h->rel = result_rel(q);
+            Status st = query_delta(a, q, d, &h->qu);
+            if (st != ST_OK)
+                return st;
+            n += h->qu.deletes.len + h->qu.inserts.len > 0;
+        }
     }
-    out->tables.items = tables;
-    out->tables.len = n;
-    return ST_OK;
+    return n ? group_hits(a, hits, n, out) : ST_OK;
 }
 
 /* Section 5.5: a query that cannot be evaluated drops the client's

@@ -200,36 +200,49 @@ static Status drain(Run *r, int rel, TableCursor *c, bool last, Status (*inner)(
     return st;
 }
 
+Status sql_join_cursor(const SqlQuery *q, int rel, const uint8_t *val, StrBuf *key,
+                       StrBuf *khi, TableCursor *c, SqlError *err)
+{
+    const SqlJoinIndex *j = &q->plan.join[rel];
+    Table *t = q->rels[rel].table;
+    strbuf_clear(key);
+    strbuf_clear(khi);
+    if (key_encode_value(table_typespace(t), table_row_type(t)->members[j->col].type, val,
+                         key) != ST_OK ||
+        strbuf_append(khi, key->data, key->len) != ST_OK)
+        return sql_error(err, ST_NOMEM, 0, "out of memory");
+    if (j->point) {
+        table_cursor_point(t, j->index, (const uint8_t *)key->data, key->len, c);
+        return ST_OK;
+    }
+    /* prefix range: [key, succ(key)) holds every key starting with key */
+    BTreeBound lo = { BOUND_INCLUDED, (const uint8_t *)key->data, key->len };
+    BTreeBound hi = { BOUND_UNBOUNDED, NULL, 0 };
+    while (khi->len > 0 && (uint8_t)khi->data[khi->len - 1] == 0xFF)
+        khi->len--;
+    if (khi->len > 0) {
+        khi->data[khi->len - 1]++;
+        hi = (BTreeBound){ BOUND_EXCLUDED, (const uint8_t *)khi->data, khi->len };
+    }
+    DbError dberr;
+    if (table_cursor_range(t, j->index, lo, hi, c, &dberr) != ST_OK)
+        return sql_error(err, dberr.status, 0, "%s", dberr.msg);
+    return ST_OK;
+}
+
 /* Joins: the inner rows for the current outer row. */
 static Status probe(Run *r)
 {
     const SqlPlan *p = &r->q->plan;
-    SqlAccess a = { .kind = SQL_ACCESS_SCAN, .index = p->inner_index };
-    if (p->inner_indexed) {
-        Table *o = r->q->rels[p->outer].table;
-        strbuf_clear(&r->key);
-        if (key_encode_value(table_typespace(o), table_row_type(o)->members[p->outer_col].type,
-                             r->row.bytes[p->outer] + r->spans[p->outer][p->outer_col].off,
-                             &r->key) != ST_OK)
-            return sql_error(r->err, ST_NOMEM, 0, "out of memory");
-        a.kind = p->inner_point ? SQL_ACCESS_POINT : SQL_ACCESS_RANGE;
-        a.key = (uint8_t *)r->key.data;
-        a.keylen = r->key.len;
-        /* prefix range: [key, succ(key)) holds every key starting with key */
-        a.lo = (BTreeBound){ BOUND_INCLUDED, a.key, a.keylen };
-        a.hi = (BTreeBound){ BOUND_UNBOUNDED, NULL, 0 };
-        strbuf_clear(&r->khi);
-        if (strbuf_append(&r->khi, r->key.data, r->key.len) != ST_OK)
-            return sql_error(r->err, ST_NOMEM, 0, "out of memory");
-        while (r->khi.len > 0 && (uint8_t)r->khi.data[r->khi.len - 1] == 0xFF)
-            r->khi.len--;
-        if (r->khi.len > 0) {
-            r->khi.data[r->khi.len - 1]++;
-            a.hi = (BTreeBound){ BOUND_EXCLUDED, (uint8_t *)r->khi.data, r->khi.len };
-        }
-    }
     TableCursor c;
-    Status st = open_access(r, p->inner, &a, &c);
+    Status st;
+    if (p->inner_indexed) {
+        const uint8_t *val = r->row.bytes[p->outer] + r->spans[p->outer][p->outer_col].off;
+        st = sql_join_cursor(r->q, p->inner, val, &r->key, &r->khi, &c, r->err);
+    } else {
+        SqlAccess a = { .kind = SQL_ACCESS_SCAN };
+        st = open_access(r, p->inner, &a, &c);
+    }
     if (st != ST_OK)
         return st;
     return drain(r, p->inner, &c, true, NULL);

@@ -28,8 +28,12 @@
  * its own conjuncts; for each of its rows the right table is probed
  * through an index whose first column is the join column (a point lookup
  * when that is the whole key).  When only the left join column is
- * indexed the two sides swap.  Without any such index the inner side is
- * a full scan, which subscriptions refuse as SpacetimeDB does.
+ * indexed the two sides swap; when both are, the side whose own
+ * conjuncts score best is read first.  Without any such index the inner side is
+ * a full scan.  Subscriptions need an index on BOTH join columns: their
+ * per-commit delta (delta.c) probes each side with the other side's
+ * changed rows.  (SpacetimeDB asks only that its plan has no non-index
+ * join; tinystdb is stricter so that no commit ever scans a table.)
  *
  * Book: chapter 25, book/25-sql.md
  */
@@ -168,7 +172,9 @@ static Status build_keys(SqlQuery *q, int rel, const ExprVec *cs, SqlAccess *a)
     return st;
 }
 
-static Status choose_access(SqlQuery *q, int rel, const ExprVec *cs, SqlAccess *best)
+/* The best access path of rel for the conjuncts (keys not built yet);
+ * returns its score, 0 for a full scan. */
+static unsigned best_access(const SqlQuery *q, int rel, const ExprVec *cs, SqlAccess *best)
 {
     unsigned best_score = 0;
     memset(best, 0, sizeof *best);
@@ -182,7 +188,29 @@ static Status choose_access(SqlQuery *q, int rel, const ExprVec *cs, SqlAccess *
             *best = a;
         }
     }
-    return best_score ? build_keys(q, rel, cs, best) : ST_OK;
+    return best_score;
+}
+
+static Status choose_access(SqlQuery *q, int rel, const ExprVec *cs, SqlAccess *best)
+{
+    return best_access(q, rel, cs, best) ? build_keys(q, rel, cs, best) : ST_OK;
+}
+
+/* Both join columns indexed: read first the side the WHERE narrows
+ * best (`... WHERE member.id = 7` starts at member, not at a scan). */
+static void choose_outer(SqlQuery *q, const ExprVec *cs)
+{
+    SqlPlan *p = &q->plan;
+    SqlAccess a;
+    if (!p->join[0].ok || !p->join[1].ok ||
+        best_access(q, 1, cs, &a) <= best_access(q, 0, cs, &a))
+        return;
+    p->outer = 1;
+    p->inner = 0;
+    p->outer_col = p->join[1].col;
+    p->inner_col = p->join[0].col;
+    p->inner_index = p->join[0].index;
+    p->inner_point = p->join[0].point;
 }
 
 /* An index of rel whose first key column is col: point (whole key) best. */
@@ -212,20 +240,23 @@ static Status plan_join(SqlQuery *q, SqlError *err)
                    ? sql_error(err, ST_INVALID, 0, "Subscriptions require indexes on join columns")
                    : ST_OK;
     }
-    const SqlExpr *c0 = on->l->rel == 0 ? on->l : on->r, *c1 = on->l->rel == 0 ? on->r : on->l;
-    p->outer = 0;
-    p->inner = 1;
-    p->outer_col = c0->col;
-    p->inner_col = c1->col;
-    p->inner_indexed = join_index(q, 1, c1->col, &p->inner_index, &p->inner_point);
-    if (!p->inner_indexed && join_index(q, 0, c0->col, &p->inner_index, &p->inner_point)) {
-        p->outer = 1;
-        p->inner = 0;
-        p->outer_col = c1->col;
-        p->inner_col = c0->col;
-        p->inner_indexed = true;
+    const SqlExpr *c[2] = { on->l->rel == 0 ? on->l : on->r, on->l->rel == 0 ? on->r : on->l };
+    for (int r = 0; r < 2; r++) {
+        SqlJoinIndex *j = &p->join[r];
+        j->col = c[r]->col;
+        j->ok = join_index(q, r, j->col, &j->index, &j->point);
     }
-    if (!p->inner_indexed && q->ctx.mode == SQL_MODE_SUBSCRIPTION)
+    /* the inner side is probed by index: rel 1 if it can be, else rel 0 */
+    p->inner = p->join[1].ok || !p->join[0].ok ? 1 : 0;
+    p->outer = 1 - p->inner;
+    p->outer_col = p->join[p->outer].col;
+    p->inner_col = p->join[p->inner].col;
+    p->inner_indexed = p->join[p->inner].ok;
+    p->inner_index = p->join[p->inner].index;
+    p->inner_point = p->join[p->inner].point;
+    /* A subscription's delta probes each side with the other side's
+     * changed rows (sql_delta_eval): both sides need their index. */
+    if ((!p->join[0].ok || !p->join[1].ok) && q->ctx.mode == SQL_MODE_SUBSCRIPTION)
         return sql_error(err, ST_INVALID, on->pos, "Subscriptions require indexes on join columns");
     return ST_OK;
 }
@@ -244,6 +275,8 @@ Status sql_plan(SqlQuery *q, SqlError *err)
         return st;
     ExprVec cs = { 0 };
     st = conjuncts(q->stmt->where, &cs);
+    if (st == ST_OK && q->nrels == 2 && q->stmt->on)
+        choose_outer(q, &cs);
     if (st == ST_OK)
         st = choose_access(q, p->outer, &cs, &p->access);
     vec_fini(&cs);

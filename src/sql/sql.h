@@ -12,6 +12,10 @@
  *        --eval.c---------> result rows (BSATN products) or DML counts
  *        --format.c-------> the psql-style table `spacetime sql` prints
  *
+ * and, for subscriptions, delta.c: how a committed transaction changed a
+ * query's result, from the transaction's rows and index probes (book
+ * chapter 28).
+ *
  * The dialect is client-protocol.md section 6: `SELECT * | t.* | cols |
  * COUNT(*) AS n FROM t [[INNER] JOIN u ON t.a = u.b] [WHERE pred]
  * [LIMIT n]`, predicates built from comparisons with AND, OR and
@@ -38,6 +42,7 @@
 #include "../db/db.h"
 #include "../db/rowlist.h"
 #include "../db/table.h"
+#include "../db/tx.h"
 #include "../util/arena.h"
 #include "../util/vec.h"
 
@@ -168,6 +173,13 @@ typedef struct SqlAccess {        /* how one table is read */
     size_t keylen;
 } SqlAccess;
 
+typedef struct SqlJoinIndex {     /* an index of a rel led by its join column */
+    bool ok;                      /* false: none (the rel can only be scanned) */
+    uint32_t index;
+    bool point;                   /* the index is exactly the join column */
+    uint16_t col;                 /* the join column */
+} SqlJoinIndex;
+
 typedef struct SqlPlan {
     int outer;                    /* rel read first */
     SqlAccess access;             /* its access path */
@@ -176,6 +188,7 @@ typedef struct SqlPlan {
     uint32_t inner_index;
     bool inner_point;             /* the index is exactly the join column */
     uint16_t outer_col, inner_col;   /* the join columns */
+    SqlJoinIndex join[2];         /* joins: each rel's index on its join column */
 } SqlPlan;
 
 typedef struct SqlQuery {
@@ -238,6 +251,26 @@ Status sql_run_naive(SqlQuery *q, SqlResult *res, SqlError *err);
 /* Parse, check, plan and run in one call. */
 Status sql_exec(const SqlCtx *ctx, const char *text, size_t len, SqlResult *res,
                 SqlError *err);
+
+/* Open c over the rows of q's rel whose join column equals val (the
+ * BSATN of a value of that column's type), through q->plan.join[rel],
+ * which must be ok.  key and khi hold the probe keys: they must outlive c. */
+Status sql_join_cursor(const SqlQuery *q, int rel, const uint8_t *val, StrBuf *key,
+                       StrBuf *khi, TableCursor *c, SqlError *err);
+
+/* ---- incremental evaluation (delta.c, book chapter 28) ---- */
+
+/* Does d change a table q reads? */
+bool sql_delta_touches(const SqlQuery *q, const TxDelta *d);
+/* How the committed transaction d changed q's result, computed from d and
+ * the indexes of the tables as they are now (after d): the result is a
+ * multiset of rows of q's starred table (a join gives a row once per
+ * matching pair), and on return `inserts` holds result(after) minus
+ * result(before) and `deletes` result(before) minus result(after), both
+ * as multisets.  q: a `*` / `t.*` SELECT without COUNT or LIMIT, each of
+ * its join columns indexed (a subscription query).  Rows are appended. */
+Status sql_delta_eval(SqlQuery *q, const TxDelta *d, RowList *inserts, RowList *deletes,
+                      SqlError *err);
 
 /* ---- output (format.c) ---- */
 
