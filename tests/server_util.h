@@ -52,6 +52,7 @@
 #include "net/proto.h"
 #include "net/server.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -109,21 +110,7 @@ static inline void ts_restart(void)
 
 static inline void rm_tree(const char *path)
 {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1536];
-            snprintf(sub, sizeof sub, "%.1000s/%.255s", path, e->d_name);
-            rm_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
+    fs_remove_tree(path);
 }
 
 static inline void ts_stop(void)

@@ -417,36 +417,6 @@ static void test_pretty_json(void **state)
                   "}\n");
 }
 
-static void test_describe_text(void **state)
-{
-    (void)state;
-    const char *schema =
-        "{\"version\":9,\"tables\":[{\"name\":\"account\",\"access\":\"public\","
-        "\"columns\":[{\"name\":\"id\",\"type\":\"u64\"},{\"name\":\"owner\",\"type\":\"String\"}],"
-        "\"primary_key\":\"id\"}],\"reducers\":[{\"id\":0,\"name\":\"init\",\"lifecycle\":\"init\","
-        "\"params\":[]},{\"id\":1,\"name\":\"pay\",\"lifecycle\":null,\"params\":[{\"name\":\"to\","
-        "\"type\":\"String\"},{\"name\":\"n\",\"type\":\"u64\"}]}]}";
-    Arena a;
-    arena_init(&a);
-    JsonValue *v = NULL;
-    assert_int_equal(json_parse(&a, schema, strlen(schema), &v, NULL), ST_OK);
-    StrBuf sb;
-    strbuf_init(&sb);
-    assert_int_equal(cmd_client_describe_text("bank", v, &sb), ST_OK);
-    assert_string_equal(sb.data, "database bank: 1 table, 2 reducers\n"
-                                 "\n"
-                                 "table account (public)\n"
-                                 "  0 id: u64  [primary key]\n"
-                                 "  1 owner: String\n"
-                                 "\n"
-                                 "reducers:\n"
-                                 "  0 init()  [init]\n"
-                                 "  1 pay(to: String, n: u64)\n");
-    assert_int_equal(cmd_client_describe_text("bank", &v->members[0].value, &sb), ST_INVALID);
-    strbuf_fini(&sb);
-    arena_fini(&a);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,7 +432,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pretty_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_describe_text, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,8 +110,11 @@ static void test_logs_and_describe(void **state)
     run_as(stranger_home, &r, cmd_describe, 2, "describe", "bank");
     assert_int_equal(r.rc, 0);
     assert_non_null(strstr(r.out, "  2 transfer(sender: String, recipient: String, amount: u64)\n"));
+    char *remote = mem_strdup(r.out);
     run_as(stranger_home, &r, cmd_describe, 3, "describe", "--wasm", BANK_WASM);
-    assert_int_equal(r.rc, 0);   /* the offline form still works */
+    assert_int_equal(r.rc, 0);   /* the offline form prints exactly the same */
+    assert_string_equal(r.out, remote);
+    mem_free(remote);
 }
 
 static void test_delete(void **state)

@@ -283,9 +283,10 @@ static void test_reply_admin(void **state)
     /* a pretty-printed schema is written on one line */
     ProtoReply d = {.kind = PROTO_REPLY_DESCRIPTION, .name = proto_str("chat"),
                     .json = proto_str("{\n  \"tables\": [\n    {\"name\": \"person\"}\n  ],\n"
-                                      "  \"reducers\": []\n}\n")};
+                                      "  \"reducers\": []\n}\n"),
+                    .text = proto_str("database chat\n")};
     expect_line(&d, "{\"Description\":{\"name\":\"chat\",\"schema\":{\"tables\":[{\"name\":"
-                    "\"person\"}],\"reducers\":[]}}}");
+                    "\"person\"}],\"reducers\":[]},\"text\":\"database chat\\n\"}}");
     StrBuf sb;
     strbuf_init(&sb);
     assert_int_equal(proto_encode_error(&sb, "unknown message type Foo"), ST_OK);
@@ -300,7 +301,7 @@ static void test_reply_admin(void **state)
                       PROTO_REPLY_LOGS);
     expect_round_trip("{\"LogRecord\":{\"name\":\"chat\",\"record\":{\"a\":[1,{}]}}}",
                       PROTO_REPLY_LOG_RECORD);
-    expect_round_trip("{\"Description\":{\"name\":\"chat\",\"schema\":{\"tables\":[]}}}",
+    expect_round_trip("{\"Description\":{\"name\":\"chat\",\"schema\":{\"tables\":[]},\"text\":\"t\"}}",
                       PROTO_REPLY_DESCRIPTION);
     expect_round_trip("{\"error\":\"line too long\"}", PROTO_REPLY_ERROR);
 }

@@ -102,9 +102,5 @@ Status cmd_client_format_log(const char *line, size_t len, StrBuf *out);
  * empty [] and {} on one line), with a final newline. */
 Status cmd_client_pretty_json(const JsonValue *v, StrBuf *out);
 
-/* A schema (the Description a server sends: tables and reducers) as
- * text: each table with its columns, then the reducers' signatures.
- * ST_INVALID when v does not look like a schema. */
-Status cmd_client_describe_text(const char *name, const JsonValue *v, StrBuf *out);
 
 #endif

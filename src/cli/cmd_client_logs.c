@@ -15,8 +15,9 @@
  * the records' JSON lines unchanged instead.
  *
  * describe asks for the schema (Describe) and prints it pretty-printed as
- * JSON with --json (what `spacetime describe --json` prints), or as a
- * short text listing of tables and reducers without.
+ * JSON with --json (what `spacetime describe --json` prints), or else
+ * the text the server wrote with the same moddef_format that
+ * `tinystdb describe --wasm` uses, so both print the same thing.
  *
  * Book: chapter 23, book/23-cli-client.md
  */
@@ -78,66 +79,6 @@ Status cmd_client_pretty_json(const JsonValue *v, StrBuf *out)
 {
     Status st = pretty(v, 0, out);
     return st == ST_OK ? strbuf_putc(out, '\n') : st;
-}
-
-/* "name: type, name: type" from [{"name":…,"type":…}, …]. */
-static Status put_fields(const JsonValue *list, StrBuf *out)
-{
-    Status st = ST_OK;
-    for (size_t i = 0; i < json_array_len(list) && st == ST_OK; i++) {
-        const JsonValue *f = json_array_get(list, i);
-        const char *n = json_get_string(json_object_get(f, "name"), NULL);
-        const char *t = json_get_string(json_object_get(f, "type"), NULL);
-        st = strbuf_printf(out, "%s%s: %s", i ? ", " : "", n ? n : "?", t ? t : "?");
-    }
-    return st;
-}
-
-static Status describe_table(const JsonValue *t, StrBuf *out)
-{
-    const char *name = json_get_string(json_object_get(t, "name"), NULL);
-    const char *access = json_get_string(json_object_get(t, "access"), NULL);
-    const char *pk = json_get_string(json_object_get(t, "primary_key"), NULL);
-    const JsonValue *cols = json_object_get(t, "columns");
-    Status st = strbuf_printf(out, "\ntable %s (%s)\n", name ? name : "?", access ? access : "?");
-    for (size_t i = 0; i < json_array_len(cols) && st == ST_OK; i++) {
-        const JsonValue *c = json_array_get(cols, i);
-        const char *cn = json_get_string(json_object_get(c, "name"), NULL);
-        const char *ct = json_get_string(json_object_get(c, "type"), NULL);
-        st = strbuf_printf(out, "  %zu %s: %s%s\n", i, cn ? cn : "?", ct ? ct : "?",
-                           pk && cn && strcmp(pk, cn) == 0 ? "  [primary key]" : "");
-    }
-    return st;
-}
-
-static Status describe_reducer(const JsonValue *r, size_t i, StrBuf *out)
-{
-    const char *name = json_get_string(json_object_get(r, "name"), NULL);
-    const char *life = json_get_string(json_object_get(r, "lifecycle"), NULL);
-    Status st = strbuf_printf(out, "  %zu %s(", i, name ? name : "?");
-    if (st == ST_OK)
-        st = put_fields(json_object_get(r, "params"), out);
-    if (st == ST_OK)
-        st = life ? strbuf_printf(out, ")  [%s]\n", life) : strbuf_puts(out, ")\n");
-    return st;
-}
-
-Status cmd_client_describe_text(const char *name, const JsonValue *v, StrBuf *out)
-{
-    const JsonValue *tables = json_object_get(v, "tables");
-    const JsonValue *reducers = json_object_get(v, "reducers");
-    if (!tables || tables->type != JSON_ARRAY || !reducers || reducers->type != JSON_ARRAY)
-        return ST_INVALID;
-    size_t nt = tables->len, nr = reducers->len;
-    Status st = strbuf_printf(out, "database %s: %zu table%s, %zu reducer%s\n", name, nt,
-                              nt == 1 ? "" : "s", nr, nr == 1 ? "" : "s");
-    for (size_t i = 0; i < nt && st == ST_OK; i++)
-        st = describe_table(&tables->items[i], out);
-    if (st == ST_OK && nr > 0)
-        st = strbuf_puts(out, "\nreducers:\n");
-    for (size_t i = 0; i < nr && st == ST_OK; i++)
-        st = describe_reducer(&reducers->items[i], i, out);
-    return st;
 }
 
 /* ---- logs ----------------------------------------------------------------- */
@@ -217,9 +158,15 @@ int cmd_logs(int argc, char **argv)
 
 /* ---- describe NAME ------------------------------------------------------------ */
 
-/* The schema text of a Description, parsed again and printed. */
+/* A Description: its text (what `describe --wasm` prints for the same
+ * module, written by the server with moddef_format), or with --json its
+ * schema, pretty-printed. */
 static int print_schema(const ClientArgs *a, const ProtoReply *rep)
 {
+    if (!a->json) {
+        fwrite(rep->text.s, 1, rep->text.len, stdout);
+        return CLI_EXIT_OK;
+    }
     Arena arena;
     arena_init(&arena);
     StrBuf out;
@@ -227,11 +174,7 @@ static int print_schema(const ClientArgs *a, const ProtoReply *rep)
     JsonValue *v = NULL;
     Status st = json_parse(&arena, rep->json.s, rep->json.len, &v, NULL);
     bool parsed = st == ST_OK;
-    if (st == ST_OK && !a->json)
-        st = cmd_client_describe_text(a->name, v, &out);
-    if (st == ST_INVALID && parsed)   /* a shape we do not know: show it all */
-        strbuf_clear(&out);
-    if ((st == ST_OK && a->json) || (st == ST_INVALID && parsed))
+    if (st == ST_OK)
         st = cmd_client_pretty_json(v, &out);
     if (st == ST_OK)
         fwrite(out.data, 1, out.len, stdout);

@@ -20,7 +20,6 @@
  *
  * Book: chapter 30, book/30-testing-modules.md
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include <unistd.h>
 
 #include "../util/alloc.h"
+#include "../util/fs.h"
 #include "../util/json.h"
 #include "../util/log.h"
 #include "cli.h"
@@ -339,25 +339,6 @@ Status test_harness_start(TestHarness *h, const char *module, char *err, size_t 
     return ST_OK;
 }
 
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char sub[1536];
-        snprintf(sub, sizeof sub, "%.1000s/%.255s", path, e->d_name);
-        rm_tree(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 /* Every client end closed, its queues emptied (subscriptions die too). */
 static void forget_clients(TestHarness *h)
 {
@@ -385,7 +366,7 @@ void test_harness_stop(TestHarness *h)
     if (h->dir[0] && keep && *keep)
         fprintf(stderr, "tinystdb test: kept %s\n", h->dir);
     else if (h->dir[0])
-        rm_tree(h->dir);
+        fs_remove_tree(h->dir);
     identity_set_random_source(NULL);
 }
 

@@ -248,6 +248,10 @@ typedef struct ProtoReply {
      * Logs.records: records as NDJSON (one JSON value per line).  Written
      * as JSON, not as strings, and re-parsed so the line stays one line. */
     ProtoStr json;
+    /* Description.text: the same schema as `tinystdb describe` prints it
+     * (moddef_format's text), so a client shows exactly what
+     * `describe --wasm` shows without re-rendering the JSON. */
+    ProtoStr text;
 } ProtoReply;
 
 /* ---- errors --------------------------------------------------------------- */

@@ -184,6 +184,7 @@ static const Field log_record[] = {
 static const Field description[] = {
     R("name", name, db_name),
     R("schema", json, json),
+    R("text", text, string),
 };
 static const Field error_line[] = {
     R("error", error, string),   /* newtype: {"error": "text"} */

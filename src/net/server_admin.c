@@ -344,16 +344,19 @@ void server_describe(Server *s, Client *c, const ProtoRequest *req)
     Database *db = find_or_say(s, c, &req->name);
     if (!db)
         return;
-    StrBuf sb;
-    strbuf_init(&sb);
-    if (moddef_format(module_def(db->hm), &sb, true) != ST_OK) {
+    StrBuf json, text;
+    strbuf_init(&json);
+    strbuf_init(&text);
+    if (moddef_format(module_def(db->hm), &json, true) != ST_OK ||
+        moddef_format(module_def(db->hm), &text, false) != ST_OK) {
         server_send_error(s, c, "describe %s: out of memory", db->name);
     } else {
         ProtoReply rep = { .kind = PROTO_REPLY_DESCRIPTION, .name = proto_str(db->name),
-                           .json = { sb.data, sb.len } };
+                           .json = { json.data, json.len }, .text = { text.data, text.len } };
         server_reply(s, c, &rep);
     }
-    strbuf_fini(&sb);
+    strbuf_fini(&json);
+    strbuf_fini(&text);
 }
 
 /* ---- following a log ------------------------------------------------------------- */
