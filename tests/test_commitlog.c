@@ -10,7 +10,8 @@
  * in any earlier commit it is corruption that must be refused with the
  * segment, byte position and offset named, leaving the files untouched.
  * Write failures come from an I/O shim (CommitLogIo) that runs out of
- * space after a byte budget or fails fsync.  Replay into a database is
+ * space after a byte budget or fails fsync.  A segment left with its
+ * preallocated zeros (no close) reopens with nothing dropped.  Replay into a database is
  * in test_commitlog_replay.c.
  *
  * Book: chapter 27, book/27-commit-log.md
@@ -535,12 +536,13 @@ static void test_enospc_fails_and_never_lies(void **state)
     assert_int_equal(commitlog_durable_upto(l), 30);
     assert_int_equal(commitlog_close(l, NULL), ST_IO);
     strbuf_fini(&b);
-    /* reopen: the 30 durable commits, the partial write dropped as torn */
+    /* reopen: the 30 durable commits, the partial write dropped as torn
+     * (with the preallocated zeros after it) */
     seen = (Seen){0};
     CommitLogReport rep;
     l = open_ok(dir, NULL, &seen, &rep);
     assert_int_equal(seen.count, 30);
-    assert_true(rep.dropped_bytes > 0 && rep.dropped_bytes <= 100);
+    assert_true(rep.dropped_bytes > 0 && rep.dropped_bytes <= 100 + COMMITLOG_PREALLOC);
     append_n(l, 30, 5);
     assert_int_equal(commitlog_close(l, NULL), ST_OK);
     remove_dir(dir);
@@ -602,6 +604,46 @@ static void test_torn_tail_log_line(void **state)
     remove_dir(dir);
 }
 
+/* A process that dies without closing leaves the preallocated zeros
+ * after its last commit (a copy of the open segment stands for it):
+ * they are unused space, not a torn tail; appending writes over them;
+ * close cuts them off. */
+static void test_preallocated_zeros_after_crash(void **state)
+{
+    (void)state;
+    char *dir = make_dir(), *copy = make_dir();
+    CommitLogOptions o = {.sync = COMMITLOG_SYNC_BATCH};
+    Seen seen = {0};
+    CommitLog *l = open_ok(dir, &o, &seen, NULL);
+    append_n(l, 0, 10);
+    assert_int_equal(commitlog_end_batch(l, NULL), ST_OK);
+    char p[512], q[512];
+    seg_path(dir, 0, p, sizeof p);
+    seg_path(copy, 0, q, sizeof q);
+    size_t n;
+    uint8_t *b = slurp(p, &n);
+    assert_true(b[n - 1] == 0);                  /* zeros ahead */
+    spit(q, b, n);
+    free(b);
+    assert_int_equal(commitlog_close(l, NULL), ST_OK);
+    long content = file_size(p);                 /* close cut the zeros off */
+    assert_true(content < (long)n);
+    CommitLogReport rep;
+    seen = (Seen){0};
+    l = open_ok(copy, &o, &seen, &rep);
+    assert_int_equal(seen.count, 10);
+    assert_int_equal(rep.dropped_bytes, 0);
+    append_n(l, 10, 2);
+    assert_int_equal(commitlog_close(l, NULL), ST_OK);
+    seen = (Seen){0};
+    assert_int_equal(commitlog_scan(copy, 0, check_visit, &seen, &rep, NULL), ST_OK);
+    assert_int_equal(seen.count, 12);
+    assert_int_equal(rep.dropped_bytes, 0);
+    assert_true(file_size(q) > content && file_size(q) < (long)n);
+    remove_dir(dir);
+    remove_dir(copy);
+}
+
 static void test_sync_names(void **state)
 {
     (void)state;
@@ -627,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_enospc_fails_and_never_lies),
         cmocka_unit_test(test_fsync_failure_and_always),
         cmocka_unit_test(test_torn_tail_log_line),
+        cmocka_unit_test(test_preallocated_zeros_after_crash),
         cmocka_unit_test(test_sync_names),
     };
     log_set_level(LOG_ERROR);

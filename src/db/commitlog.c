@@ -23,7 +23,12 @@
  *   durable <= written <= next      commit offsets
  *   [durable, written)   written to the segment, not yet fsynced
  *   [written, next)      encoded in buf, not yet written
- *   seg_bytes            the file's length (header included)
+ *   seg_bytes            the segment's content: header and commits
+ *   file_bytes           >= seg_bytes: the file, preallocated zeros included
+ *
+ * The segment file runs ahead of its content with zeros (ensure_room),
+ * so that syncing rarely changes the file's length and fdatasync() has
+ * only data to write; rotation and close cut the zeros off.
  *
  * Once failed, nothing is written again and durable never moves: a
  * commit is never reported durable that is not.
@@ -49,7 +54,8 @@ struct CommitLog {
     CommitLogIo io;
     int fd;                       /* the segment being appended to */
     uint64_t seg_first;           /* its first offset, its name */
-    uint64_t seg_bytes;           /* its length */
+    uint64_t seg_bytes;           /* its length: header and commits written */
+    uint64_t file_bytes;          /* the file's length: seg_bytes + zeros ahead */
     StrBuf buf;                   /* encoded commits not yet written */
     uint64_t next, written, durable;
     bool failed;
@@ -64,10 +70,13 @@ static ssize_t sys_write(void *ctx, int fd, const void *buf, size_t n)
     return write(fd, buf, n);
 }
 
+/* fdatasync: the data and the length, not the timestamps.  With the
+ * file preallocated (ensure_room) the length rarely changes, so a sync
+ * is usually one write of the data, not two (data, then the inode). */
 static int sys_fsync(void *ctx, int fd)
 {
     (void)ctx;
-    return fsync(fd);
+    return fdatasync(fd);
 }
 
 static const CommitLogIo sys_io = {sys_write, sys_fsync, NULL};
@@ -137,8 +146,10 @@ static Status refuse_if_failed(const CommitLog *l, CommitLogError *err)
     return clog_error(err, ST_IO, name, l->seg_bytes, l->durable, "%s", l->failmsg);
 }
 
-/* write() all of buf[0..n), through short writes and EINTR. */
-static Status write_all(CommitLog *l, const void *buf, size_t n, CommitLogError *err)
+/* write() all of buf[0..n) at the file position, through short writes
+ * and EINTR; *done counts the bytes that made it. */
+static Status write_fd(CommitLog *l, const void *buf, size_t n, uint64_t *done,
+                       CommitLogError *err)
 {
     const uint8_t *p = buf;
     while (n > 0) {
@@ -149,8 +160,61 @@ static Status write_all(CommitLog *l, const void *buf, size_t n, CommitLogError 
             return fail(l, err, "write to", w == 0 ? EIO : errno);
         p += w;
         n -= (size_t)w;
-        l->seg_bytes += (uint64_t)w;
+        *done += (uint64_t)w;
     }
+    return ST_OK;
+}
+
+/* Append buf[0..n) to the segment's content (at seg_bytes). */
+static Status write_all(CommitLog *l, const void *buf, size_t n, CommitLogError *err)
+{
+    Status st = write_fd(l, buf, n, &l->seg_bytes, err);
+    if (l->file_bytes < l->seg_bytes)
+        l->file_bytes = l->seg_bytes;
+    return st;
+}
+
+/* Preallocation: make the file at least seg_bytes + n long by writing
+ * zeros after its end, ahead by as much as the segment holds, between
+ * 64 KiB and COMMITLOG_PREALLOC (so a small log stays small), and not
+ * past the segment limit.  Zeros, not posix_fallocate: ext4 records fallocated
+ * blocks as "unwritten", and the first write to them changes metadata
+ * again.  The reader takes zeros after the last commit for unused space
+ * (commitlog_read.c); rotation and close cut them off. */
+static Status ensure_room(CommitLog *l, size_t n, CommitLogError *err)
+{
+    static const uint8_t zeros[1 << 16];
+    uint64_t need = l->seg_bytes + n;
+    if (need <= l->file_bytes)
+        return ST_OK;
+    uint64_t ahead = l->seg_bytes < sizeof zeros         ? sizeof zeros
+                     : l->seg_bytes > COMMITLOG_PREALLOC ? COMMITLOG_PREALLOC
+                                                         : l->seg_bytes;
+    uint64_t want = need + ahead;
+    if (want > l->opts.max_segment_bytes)
+        want = need > l->opts.max_segment_bytes ? need : l->opts.max_segment_bytes;
+    if (lseek(l->fd, (off_t)l->file_bytes, SEEK_SET) < 0)
+        return fail(l, err, "seeking in", errno);
+    Status st = ST_OK;
+    while (st == ST_OK && l->file_bytes < want) {
+        uint64_t left = want - l->file_bytes;
+        st = write_fd(l, zeros, left < sizeof zeros ? (size_t)left : sizeof zeros,
+                      &l->file_bytes, err);
+    }
+    if (st == ST_OK && lseek(l->fd, (off_t)l->seg_bytes, SEEK_SET) < 0)
+        return fail(l, err, "seeking in", errno);
+    return st;
+}
+
+/* Cut the preallocated zeros off (rotation, close): a finished segment
+ * ends with its last commit. */
+static Status trim(CommitLog *l, CommitLogError *err)
+{
+    if (l->file_bytes == l->seg_bytes)
+        return ST_OK;
+    if (ftruncate(l->fd, (off_t)l->seg_bytes) != 0)
+        return fail(l, err, "truncating", errno);
+    l->file_bytes = l->seg_bytes;
     return ST_OK;
 }
 
@@ -173,7 +237,7 @@ static Status create_segment(CommitLog *l, uint64_t first, CommitLogError *err)
     if (clog_segment_path(l->dir, first, path, sizeof path) != ST_OK)
         return clog_error(err, ST_LIMIT, "", 0, first, "commit log path too long: %s", l->dir);
     l->seg_first = first;
-    l->seg_bytes = 0;
+    l->seg_bytes = l->file_bytes = 0;
     l->fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (l->fd < 0)
         return fail(l, err, "creating", errno);
@@ -194,7 +258,9 @@ static Status create_segment(CommitLog *l, uint64_t first, CommitLogError *err)
  * next one at offset l->next. */
 static Status rotate(CommitLog *l, CommitLogError *err)
 {
-    Status st = sync_fd(l, err);
+    Status st = trim(l, err);
+    if (st == ST_OK)
+        st = sync_fd(l, err);
     if (st != ST_OK)
         return st;
     close(l->fd);
@@ -203,7 +269,9 @@ static Status rotate(CommitLog *l, CommitLogError *err)
 }
 
 /* Reopen the last segment after a scan; fsync it once, because a
- * previous process may have exited without syncing what it wrote. */
+ * previous process may have exited without syncing what it wrote.  The
+ * file may go on past the last commit with preallocated zeros (a crash
+ * left them; the scan checked they are zeros): they are reused. */
 static Status reopen_segment(CommitLog *l, const ClogTail *t, CommitLogError *err)
 {
     char path[4096];
@@ -217,8 +285,11 @@ static Status reopen_segment(CommitLog *l, const ClogTail *t, CommitLogError *er
     off_t end = lseek(l->fd, 0, SEEK_END);
     if (end < 0)
         return fail(l, err, "seeking in", errno);
-    if ((uint64_t)end != t->seg_len)
+    if ((uint64_t)end != t->seg_len + t->zero_len)
         return fail(l, err, "length changed under us:", EIO);
+    l->file_bytes = (uint64_t)end;
+    if (lseek(l->fd, (off_t)l->seg_bytes, SEEK_SET) < 0)
+        return fail(l, err, "seeking in", errno);
     return sync_fd(l, err);
 }
 
@@ -228,7 +299,9 @@ static Status reopen_segment(CommitLog *l, const ClogTail *t, CommitLogError *er
  * the file. */
 static Status write_prefix(CommitLog *l, size_t n, uint64_t upto, CommitLogError *err)
 {
-    Status st = write_all(l, l->buf.data, n, err);
+    Status st = ensure_room(l, n, err);
+    if (st == ST_OK)
+        st = write_all(l, l->buf.data, n, err);
     if (st != ST_OK)
         return st;
     memmove(l->buf.data, l->buf.data + n, l->buf.len - n);
@@ -435,6 +508,8 @@ Status commitlog_close(CommitLog *l, CommitLogError *err)
     if (!l)
         return ST_OK;
     Status st = l->fd >= 0 ? commitlog_sync(l, err) : refuse_if_failed(l, err);
+    if (st == ST_OK && l->fd >= 0)
+        st = trim(l, err);        /* not synced: zeros left by a crash are harmless */
     if (l->fd >= 0)
         close(l->fd);
     strbuf_fini(&l->buf);
@@ -456,6 +531,8 @@ Status commitlog_check(const CommitLog *l, char *msg, size_t msglen)
                              (unsigned long long)l->next);
     if (!l->failed && l->seg_bytes < COMMITLOG_SEGMENT_HEADER)
         return db_check_fail(msg, msglen, "segment shorter than its header");
+    if (l->file_bytes < l->seg_bytes)
+        return db_check_fail(msg, msglen, "file shorter than its content");
     size_t pos = 0;
     uint64_t off = l->written;
     while (pos < l->buf.len) {

@@ -22,6 +22,10 @@
  * says so.  WHEN to sync is the caller's policy (CommitLogSync): the
  * server's group commit syncs once per batch of transactions.  A segment
  * is fsynced before the next one is created, and the directory after.
+ * The last segment is PREALLOCATED: zeros are written ahead of the
+ * commits (up to 1 MiB at a time), so that a sync rarely changes the file's
+ * length and fdatasync() has only the data to write.  Zeros after the
+ * last commit are unused space, not damage; close cuts them off.
  *
  * Failure: any write or fsync error (ENOSPC, EIO, a short write) puts the
  * log in a FAILED state: nothing more is written, every later call
@@ -62,6 +66,7 @@
 #define COMMITLOG_MAX_PAYLOAD (1u << 30)           /* 1 GiB per commit */
 #define COMMITLOG_DEFAULT_SEGMENT (16u << 20)      /* rotate near 16 MiB */
 #define COMMITLOG_DEFAULT_BUFFER (1u << 20)        /* write() when 1 MiB is buffered */
+#define COMMITLOG_PREALLOC (1u << 20)              /* at most this many zeros ahead */
 
 /* When the caller makes appended commits durable (issue 8's --fsync). */
 typedef enum CommitLogSync {
@@ -99,7 +104,8 @@ typedef struct CommitLogReport {
     uint64_t next_offset;         /* one past the last good commit */
     uint64_t ncommits;            /* good commits read */
     uint32_t nsegments;
-    uint64_t dropped_bytes;       /* torn tail (open, scan) or cut (repair) */
+    uint64_t dropped_bytes;       /* torn tail (open, scan; with any zeros after
+                                     it) or cut (repair); unused zeros alone: 0 */
     uint32_t dropped_segments;    /* whole files removed (repair, torn header) */
 } CommitLogReport;
 

@@ -15,10 +15,9 @@
  * Any mismatch means the log and the schema disagree (wrong module, or a
  * bug): ST_MALFORMED naming the commit, never a partial guess.
  *
- * Limitation: table_insert fills a sequence column that holds 0, so a
- * logged row whose sequence column is legitimately 0 (a sequence with
- * min <= 0) would be changed on replay; such rows are refused here until
- * tables offer an insert that leaves sequence columns alone.
+ * Rows go in exactly as logged (table_insert_exact): no sequence runs,
+ * so a logged 0 in an auto_inc column (a sequence with min <= 0 hands
+ * out 0) stays 0; step 3 puts each sequence where the log says it was.
  *
  * Book: chapter 27, book/27-commit-log.md
  */
@@ -48,12 +47,10 @@ static Status apply_rows(Table *t, const CommitLogCommit *c, const CommitLogReco
     rows = rec->inserts;
     while (commitlog_rows_next(&rows, &row, &len)) {
         TableWrite w;
-        if (table_insert(t, row, len, NULL, &w, &de) != ST_OK)
+        if (table_insert_exact(t, row, len, &w, &de) != ST_OK)
             return mismatch(c, err, rec->table_id, de.msg);
-        if (!w.changed || w.ngenerated > 0)
-            return mismatch(c, err, rec->table_id,
-                            w.changed ? "an inserted row has 0 in a sequence column"
-                                      : "an inserted row was already present");
+        if (!w.changed)
+            return mismatch(c, err, rec->table_id, "an inserted row was already present");
     }
     return ST_OK;
 }

@@ -47,7 +47,8 @@ static inline uint64_t clog_get64(const uint8_t *p)
 typedef struct ClogTail {
     bool have;                    /* false: no segment is left */
     uint64_t seg_first;           /* the last segment's first offset */
-    uint64_t seg_len;             /* its length after recovery */
+    uint64_t seg_len;             /* its length after recovery: up to the last commit */
+    uint64_t zero_len;            /* preallocated zeros after that (commitlog.c) */
 } ClogTail;
 
 typedef enum ClogMode {

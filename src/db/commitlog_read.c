@@ -21,6 +21,12 @@
  * whose CRC is right but whose offset or payload is wrong was written
  * that way, so it is corruption wherever it is.
  *
+ * The last segment may end in zeros: the writer preallocates the file
+ * ahead of its commits (commitlog.c).  Zeros where the next commit would
+ * start, up to the end of the file, are unused space: the log ends
+ * there, cleanly, and the writer goes on writing over them.  (Zeros
+ * after a torn commit are cut with it and counted in dropped_bytes.)
+ *
  * Whole segment files are read into memory (they are bounded by the
  * segment size plus one commit; CLOG_MAX_FILE refuses anything huge).
  *
@@ -238,6 +244,14 @@ static Status cut_segment(Scan *s, uint64_t first, size_t len, size_t had)
     return ST_OK;
 }
 
+static bool all_zero(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 /* The first commit at pos of segment i (n bytes) is not good: torn tail,
  * corruption, or (repair) the place to cut. */
 static Status bad_commit(Scan *s, size_t i, const uint8_t *b, size_t n, size_t pos,
@@ -317,6 +331,8 @@ static Status scan_commits(Scan *s, size_t i, const uint8_t *b, size_t n)
     const char *why = NULL;
     while (pos < n) {
         Verdict v = judge(b, n, pos, s->next, &c, &why);
+        if (v != V_GOOD && i + 1 == s->nsegs && all_zero(b + pos, n - pos))
+            break;                /* preallocated zeros: the log ends here */
         if (v != V_GOOD)
             return bad_commit(s, i, b, n, pos, v, why);
         Status st = visit_commit(s, &c);
@@ -327,7 +343,8 @@ static Status scan_commits(Scan *s, size_t i, const uint8_t *b, size_t n)
     }
     s->tail->have = true;
     s->tail->seg_first = s->firsts[i];
-    s->tail->seg_len = n;
+    s->tail->seg_len = pos;
+    s->tail->zero_len = n - pos;
     return ST_OK;
 }
 

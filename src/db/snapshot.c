@@ -21,14 +21,9 @@
  *
  * Loading checks the snapshot's tables against the schema in a first
  * pass (nothing is inserted unless all of them match), then inserts the
- * rows through table_insert, which rebuilds the indexes and re-checks the
- * unique constraints, then restores the sequences.
- *
- * Limitation: table_insert replaces a 0 in an auto_inc column by the
- * sequence's next value.  A stored row can hold 0 there only if its
- * sequence hands out 0 (min <= 0); such a row would change on load, so
- * load refuses it (as commitlog_apply.c does) until tables offer an
- * insert that leaves sequence columns alone.
+ * rows through table_insert_exact, which rebuilds the indexes and
+ * re-checks the unique constraints but runs no sequence (a stored 0 in
+ * an auto_inc column stays 0), then restores the sequences.
  *
  * Book: chapter 27, book/27-commit-log.md
  */
@@ -625,14 +620,12 @@ static Status load_table(Table *t, Rd *r, const char *path, DbError *err)
     for (uint64_t k = 0; k < h.nrows && read_row(r, &row, &len); k++) {
         TableWrite w;
         DbError de;
-        if (table_insert(t, row, len, NULL, &w, &de) != ST_OK)
+        if (table_insert_exact(t, row, len, &w, &de) != ST_OK)
             return ERR(err, de.status, "snapshot %s: table \"%s\": row %llu refused: %s", path,
                        table_name(t), (unsigned long long)k, de.msg);
-        if (!w.changed || w.ngenerated > 0)
-            return ERR(err, ST_MALFORMED, "snapshot %s: table \"%s\": row %llu %s", path,
-                       table_name(t), (unsigned long long)k,
-                       w.changed ? "has 0 in an auto_inc column (not loadable, see snapshot.c)"
-                                 : "appears twice");
+        if (!w.changed)
+            return ERR(err, ST_MALFORMED, "snapshot %s: table \"%s\": row %llu appears twice",
+                       path, table_name(t), (unsigned long long)k);
     }
     for (uint32_t i = 0; i < h.nseqs; i++) {
         const Sequence *s = table_sequence(t, i);

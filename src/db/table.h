@@ -156,6 +156,12 @@ typedef struct TableWrite {
  * nothing inserted.  res may be NULL. */
 Status table_insert(Table *t, const uint8_t *row, size_t len, StrBuf *writeback,
                     TableWrite *res, DbError *err);
+/* Insert row[0..len) exactly as given: as table_insert, but no sequence
+ * runs (a 0 in an auto_inc column stays 0; res->ngenerated is 0).  For
+ * rows that were inserted before - commit log replay and snapshot load
+ * (chapter 27) - whose sequences are restored separately. */
+Status table_insert_exact(Table *t, const uint8_t *row, size_t len, TableWrite *res,
+                          DbError *err);
 /* datastore_update_bsatn through index `index`: ST_INVALID +
  * INDEX_NOT_UNIQUE unless it backs a unique constraint; the row whose key
  * (in that index) equals the new row's is replaced (ST_NOT_FOUND +

@@ -181,14 +181,16 @@ static Status unique_violation(const Table *t, const Index *ix, const uint8_t *r
     return st;
 }
 
-/* Validate row[0..len) into t->spans, then fill sequence columns that
- * hold 0: *row then points at the patched copy in t->rowbuf. */
-static Status prepare(Table *t, const uint8_t **row, size_t len, TableWrite *res, DbError *err)
+/* Validate row[0..len) into t->spans, then (if run_seqs) fill sequence
+ * columns that hold 0: *row then points at the patched copy in
+ * t->rowbuf. */
+static Status prepare(Table *t, const uint8_t **row, size_t len, bool run_seqs, TableWrite *res,
+                      DbError *err)
 {
     Status st = bsatn_product_spans(t->ts, t->row_type, *row, len, t->spans, err);
     if (st != ST_OK)
         return st;
-    for (uint32_t i = 0; i < t->nseqs; i++) {
+    for (uint32_t i = 0; run_seqs && i < t->nseqs; i++) {
         Sequence *q = &t->seqs[i];
         const uint8_t *col = *row + t->spans[q->col].off;
         size_t w = t->spans[q->col].len, z = 0;
@@ -339,10 +341,10 @@ static Status put_writeback(Table *t, const uint8_t *row, const TableWrite *res,
     return ST_OK;
 }
 
-static Status insert_checked(Table *t, const uint8_t *row, size_t len, StrBuf *wb,
-                             TableWrite *res, DbError *err)
+static Status insert_checked(Table *t, const uint8_t *row, size_t len, bool run_seqs,
+                             StrBuf *wb, TableWrite *res, DbError *err)
 {
-    Status st = prepare(t, &row, len, res, err);
+    Status st = prepare(t, &row, len, run_seqs, res, err);
     if (st == ST_OK)
         st = put_writeback(t, row, res, wb, err);
     if (st != ST_OK)
@@ -370,18 +372,32 @@ static void start_write(Table *t, TableWrite *res, StrBuf *wb)
         strbuf_clear(wb);
 }
 
-Status table_insert(Table *t, const uint8_t *row, size_t len, StrBuf *wb, TableWrite *res,
-                    DbError *err)
+/* insert_checked inside the operation frame. */
+static Status insert_op(Table *t, const uint8_t *row, size_t len, bool run_seqs, StrBuf *wb,
+                        TableWrite *res, DbError *err)
 {
     TableWrite local;
     res = res ? res : &local;
     start_write(t, res, wb);
     bool implicit;
     size_t mark = table_op_begin(t, &implicit);
-    Status st = insert_checked(t, row, len, wb, res, err);
+    Status st = insert_checked(t, row, len, run_seqs, wb, res, err);
     if (st != ST_OK && wb)
         strbuf_clear(wb);
     return table_op_end(t, st, mark, implicit);
+}
+
+Status table_insert(Table *t, const uint8_t *row, size_t len, StrBuf *wb, TableWrite *res,
+                    DbError *err)
+{
+    return insert_op(t, row, len, true, wb, res, err);
+}
+
+/* Replay and snapshot load (chapter 27): the row as it was stored. */
+Status table_insert_exact(Table *t, const uint8_t *row, size_t len, TableWrite *res,
+                          DbError *err)
+{
+    return insert_op(t, row, len, false, NULL, res, err);
 }
 
 /* The live row whose key in index i is the new row's (t->keys). */
@@ -403,7 +419,7 @@ static Status find_by_key(Table *t, uint32_t i, RowId *found)
 static Status update_checked(Table *t, uint32_t index, const uint8_t *row, size_t len,
                              StrBuf *wb, TableWrite *res, DbError *err)
 {
-    Status st = prepare(t, &row, len, res, err);   /* sequences run first, as in SpacetimeDB */
+    Status st = prepare(t, &row, len, true, res, err);   /* sequences first, as in SpacetimeDB */
     if (st == ST_OK)
         st = put_writeback(t, row, res, wb, err);
     if (st != ST_OK)

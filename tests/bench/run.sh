@@ -46,7 +46,8 @@ server_up() {
     server_pid=$!
     server_addr=
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-        server_addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$server_dir/start.out")
+        server_addr=$(sed -n 's/^tinystdb: listening on \([^,]*\),.*/\1/p' "$server_dir/start.out" \
+                          2>/dev/null)   # (the file may not exist yet)
         [ -n "$server_addr" ] && break
         sleep 0.1
     done
@@ -80,12 +81,29 @@ if server_up never examples/bench-insert/bench_insert.wasm bench; then
                       -c 50 -n 200000 | sed -n 's/^calls\/s: \([0-9.]*\).*/\1/p')
 fi
 server_down
-if [ -n "$never_calls" ] && [ -n "$batch_calls" ]; then
+# The ratio is the median of three pairs, each batch then never back to
+# back (the pair above and two of 100,000 calls), so that a moment of
+# load from elsewhere on the machine hits both sides of one ratio.
+calls_with() {   # FSYNC CALLS: calls/s of the same load, or nothing
+    server_up "$1" examples/bench-insert/bench_insert.wasm bench &&
+        "$BUILD/loadgen" --server "$server_addr" --db bench --reducer insert --args '[1]' \
+            -c 50 -n "$2" | sed -n 's/^calls\/s: \([0-9.]*\).*/\1/p'
+    server_down
+}
+pair_ratio() {   # BATCH NEVER: 100 * BATCH / NEVER, or nothing
+    [ -n "$1" ] && [ -n "$2" ] && awk -v b="$1" -v n="$2" 'BEGIN { printf "%.1f\n", 100 * b / n }'
+}
+ratios=$(pair_ratio "$batch_calls" "$never_calls")
+for _ in 1 2; do
+    b=$(calls_with batch 100000)
+    ratios="$ratios $(pair_ratio "$b" "$(calls_with never 100000)")"
+done
+if [ -n "$never_calls" ] && [ -n "$batch_calls" ] && [ "$(echo $ratios | wc -w)" -eq 3 ]; then
     echo "bench server_calls_never: $never_calls calls/s"
-    awk -v b="$batch_calls" -v n="$never_calls" 'BEGIN {
-        r = 100 * b / n
-        printf "bench server_calls_durable_ratio: %.0f %%\n", r
-        printf "# target (issue 8): batch >= 70 %% of never %s\n", (r >= 70 ? "met" : "NOT met") }'
+    echo $ratios | tr ' ' '\n' | sort -n | awk '{ r[NR] = $1 } END {
+        printf "bench server_calls_durable_ratio: %.0f %%\n", r[2]
+        printf "#   batch/never of three back-to-back pairs: %s, %s, %s %%\n", r[1], r[2], r[3]
+        printf "# target (issue 8): batch >= 70 %% of never %s\n", (r[2] >= 70 ? "met" : "NOT met") }'
 else
     echo "bench server_calls_durable_ratio: skipped, a server run failed"; status=1
 fi
@@ -97,6 +115,16 @@ if server_up batch examples/players/players.wasm players; then
     as_owner "$BUILD/subbench" --server "$server_addr" --db players -n 1000 || status=1
 else
     echo "bench sub_delivery_p99: skipped, the server did not start or players did not publish"
+    status=1
+fi
+server_down
+
+echo "# join subscriptions: 1,000 of them, cost per commit at 1k and 100k rows"
+# tools/subbench.c --join: tests/modules/rooms published the same way.
+if server_up batch tests/modules/rooms.wasm rooms; then
+    as_owner "$BUILD/subbench" --server "$server_addr" --db rooms -n 1000 --join || status=1
+else
+    echo "bench sub_join_commit_us: skipped, the server did not start or rooms did not publish"
     status=1
 fi
 server_down
