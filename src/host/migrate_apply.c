@@ -22,9 +22,10 @@
  * its range (SpacetimeDB's CheckAddSequenceRangeValid), which would
  * otherwise be handed out again.
  *
- * Rows are inserted outside any transaction (as when loading a
- * database): nobody else sees the new Db until the caller swaps it in,
- * and a failure throws it away whole.
+ * Rows are inserted outside any transaction, with table_insert_exact
+ * (as when loading a snapshot): byte for byte, no sequence run, so a 0
+ * in an auto_inc column stays 0.  Nobody else sees the new Db until the
+ * caller swaps it in, and a failure throws it away whole.
  *
  * Book: chapter 29, book/29-republish.md
  */
@@ -112,15 +113,12 @@ static Status copy_rows(Table *from, Table *to, uint64_t *count, char *err, size
     DbError dberr;
     TableWrite w;
     while (st == ST_OK && table_cursor_next(&c, &id, &row, &len)) {
-        st = table_insert(to, row, len, NULL, &w, &dberr);
+        /* exact: the row is copied as it is, a 0 in a sequence column
+         * included; the positions are carried over by keep_sequences */
+        st = table_insert_exact(to, row, len, &w, &dberr);
         if (st != ST_OK)
             snprintf(err, errlen, "table %s: a row does not fit the new table: %s",
                      table_name(to), dberr.msg);
-        else if (w.ngenerated > 0) {   /* a 0 the sequence would replace: not the same row */
-            snprintf(err, errlen, "table %s: a row holds 0 in sequence column %u, which the "
-                     "new module would overwrite", table_name(to), w.generated[0]);
-            st = ST_INVALID;
-        }
         (*count)++;
     }
     if (st == ST_OK)
