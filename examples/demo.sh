@@ -209,4 +209,12 @@ SERVER_PID=
 tail -n 1 "$TMP/server.out"
 [ "$rc" -eq 0 ] || die "the server exited with status $rc"
 
-say "More: book/23-cli-client.md (these commands), 'make test', 'make bench'."
+say "8. Test a module without a server: 'tinystdb test' runs a scenario file
+   in-process, on a manual clock, as several identities (book chapter 30).
+   This one checks the reminders module: scheduled reducers fire in order
+   as the clock advances, a restart re-arms them, private tables stay
+   private:"
+run tinystdb test examples/reminders/tests/reminders.scenario
+
+say "More: book/23-cli-client.md (these commands), book/30-testing-modules.md
+(scenarios), 'make test', 'make bench', 'make exercises' (coursework)."
