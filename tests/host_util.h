@@ -32,6 +32,7 @@
 #include "host/sats_json.h"
 #include "util/alloc.h"
 #include "util/sha256.h"
+#include "file_util.h"
 
 /* ---- bytes ----------------------------------------------------------------------- */
 
@@ -123,22 +124,6 @@ static inline void i32c(Bytes *b, int32_t v)
 
 /* ---- files and the clock ------------------------------------------------------------- */
 
-static inline uint8_t *read_whole(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = mem_alloc(n > 0 ? (size_t)n : 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 #define RUST_MODULE "modules/rust-1.1.2-metasiberia-game.wasm"
 
 /* The Rust module from $TINYSTDB_SHARED, ../shared or ../../shared; NULL if absent. */
@@ -150,7 +135,7 @@ static inline uint8_t *read_rust_module(size_t *len)
         if (!dirs[i])
             continue;
         snprintf(path, sizeof path, "%s/%s", dirs[i], RUST_MODULE);
-        uint8_t *b = read_whole(path, len);
+        uint8_t *b = file_read_all(path, len);
         if (b)
             return b;
     }

@@ -15,32 +15,17 @@
 #include <string.h>
 
 #include "sdk_host.h"
+#include "file_util.h"
 
 #define TS0 1735689600000000LL   /* 2025-01-01T00:00:00Z */
 
 /* ---- the fake host's life ----------------------------------------------------- */
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = mem_alloc(n > 0 ? (size_t)n : 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static FakeHost *fake_new(const char *path)
 {
     FakeHost *h = mem_calloc(1, sizeof *h);
     size_t len = 0;
-    uint8_t *bytes = read_file(path, &len);
+    uint8_t *bytes = file_read_all(path, &len);
     if (bytes == NULL)
         fail_msg("cannot read %s (run the tests from the repository root)", path);
     WasmError err;

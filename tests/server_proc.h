@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/fs.h"
 
 #define BANK_WASM "examples/bank/bank.wasm"
 
@@ -109,9 +110,8 @@ static inline int stop_server(void **state)
         kill(server_pid, SIGTERM);
         waitpid(server_pid, NULL, 0);
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    fs_remove_tree(tmpdir);
+    return 0;
 }
 
 /* ---- running a command -------------------------------------------------------- */

@@ -55,6 +55,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "file_util.h"
 
 #define WAIT_MS 10000
 
@@ -108,16 +109,11 @@ static inline void ts_restart(void)
     ts_boot();
 }
 
-static inline void rm_tree(const char *path)
-{
-    fs_remove_tree(path);
-}
-
 static inline void ts_stop(void)
 {
     server_free(srv);
     srv = NULL;
-    rm_tree(srv_dir);
+    fs_remove_tree(srv_dir);
 }
 
 /* cmocka fixtures: a server with the default configuration (ts_config)
@@ -323,29 +319,13 @@ static inline void tc_closed(TClient *c)
 
 /* ---- files and modules --------------------------------------------------------- */
 
-static inline char *tc_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    StrBuf sb;
-    strbuf_init(&sb);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        assert_int_equal(strbuf_append(&sb, buf, n), ST_OK);
-    fclose(f);
-    *len = sb.len;
-    return sb.data ? sb.data : mem_strdup("");
-}
-
 /* How many times text occurs in the module.log of database db. */
 static inline size_t ts_log_count(const char *db, const char *text)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/databases/%s/module.log", srv_dir, db);
     size_t len, n = 0;
-    char *log = tc_read_file(path, &len);
+    char *log = file_read_all(path, &len);
     assert_non_null(log);
     for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
         n++;
@@ -372,7 +352,7 @@ static inline const char *rust_module_path(void)
 static inline void tc_send_publish(TClient *c, const char *name, const char *path, bool clear)
 {
     size_t len;
-    char *wasm = tc_read_file(path, &len);
+    char *wasm = file_read_all(path, &len);
     if (!wasm)
         fail_msg("cannot read %s", path);
     StrBuf sb;

@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/fs.h"
+
 static char checker[4096];   /* path of the bookcheck binary */
 
 typedef struct Run {
@@ -162,8 +164,7 @@ static void test_fix_rewrites_excerpts(void **state)
     assert_int_equal(fscanf(p, "%d", &count), 1);
     pclose(p);
     assert_int_equal(count, 2);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    fs_remove_tree(dir);
 }
 
 /* --fix must not hide what it cannot fix. */

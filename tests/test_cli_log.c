@@ -27,6 +27,7 @@
 #include "db/commitlog.h"
 #include "db/tx.h"
 #include "table_util.h"
+#include "util/fs.h"
 
 
 #define NCOMMITS 4
@@ -113,9 +114,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    fs_remove_tree(f->dir);
     free(f);
     return 0;
 }

@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_client.h"
 #include "cli/cmd_sql.h"
+#include "sql/sql.h"
 #include "util/alloc.h"
 
 #include "server_proc.h"
@@ -88,17 +89,17 @@ static void test_table_layout(void **state)
     const char *cells[] = { "1", "\"Alice\"", "2", "\"Bob\"" };
     StrBuf sb;
     strbuf_init(&sb);
-    assert_int_equal(cmd_sql_table(headers, 2, cells, 2, &sb), ST_OK);
+    assert_int_equal(sql_format_grid(headers, 2, cells, 2, &sb), ST_OK);
     assert_string_equal(sb.data, " id | name    \n"
                                  "----+---------\n"
                                  " 1  | \"Alice\" \n"
                                  " 2  | \"Bob\"   \n");
     strbuf_clear(&sb);
     const char *h1[] = { "name" };
-    assert_int_equal(cmd_sql_table(h1, 1, NULL, 0, &sb), ST_OK);
+    assert_int_equal(sql_format_grid(h1, 1, NULL, 0, &sb), ST_OK);
     assert_string_equal(sb.data, " name \n------\n");
     strbuf_clear(&sb);
-    assert_int_equal(cmd_sql_table(NULL, 0, NULL, 0, &sb), ST_OK);   /* DML */
+    assert_int_equal(sql_format_grid(NULL, 0, NULL, 0, &sb), ST_OK);   /* DML */
     assert_string_equal(sb.data, "\n");
     strbuf_fini(&sb);
 }

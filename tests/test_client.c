@@ -29,6 +29,7 @@
 #include "cli/client.h"
 #include "cli/cmd_client.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 
 static char tmpdir[64];
 
@@ -47,9 +48,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    fs_remove_tree(tmpdir);
+    return 0;
 }
 
 /* ---- argument parsing ------------------------------------------------------- */

@@ -34,49 +34,13 @@
 #include "table_util.h"
 #include "util/crc32c.h"
 #include "util/log.h"
+#include "file_util.h"
 
 /* ---- files ---- */
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/tinystdb-clog-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
 
 static void seg_path(const char *dir, uint64_t first, char *out, size_t n)
 {
     snprintf(out, n, "%s/%020llu.stdblog", dir, (unsigned long long)first);
-}
-
-static void remove_dir(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(dir);
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*n + 1);
-    assert_int_equal(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const uint8_t *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
 }
 
 static long file_size(const char *path)
@@ -171,7 +135,7 @@ static CommitLog *open_ok(const char *dir, const CommitLogOptions *o, Seen *seen
 static void test_round_trip_segments(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     CommitLogOptions o = {.sync = COMMITLOG_SYNC_BATCH, .max_segment_bytes = 4096,
                           .buffer_bytes = 1000};
     Seen seen = {0};
@@ -204,7 +168,7 @@ static void test_round_trip_segments(void **state)
     char p[512];
     seg_path(dir, 0, p, sizeof p);
     assert_true(file_size(p) > 0 && file_size(p) <= 4096);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* Every segment file of a log, to put back between experiments. */
@@ -224,7 +188,7 @@ static void save_all(const char *dir, uint64_t upto, Saved *sv)
             continue;
         assert_true(sv->n < 64);
         sv->first[sv->n] = f;
-        sv->bytes[sv->n] = slurp(p, &sv->size[sv->n]);
+        sv->bytes[sv->n] = file_read_all(p, &sv->size[sv->n]);
         sv->n++;
     }
 }
@@ -236,14 +200,14 @@ static void restore_all(const char *dir, const Saved *sv)
     assert_int_equal(system(cmd), 0);
     for (size_t i = 0; i < sv->n; i++) {
         seg_path(dir, sv->first[i], p, sizeof p);
-        spit(p, sv->bytes[i], sv->size[i]);
+        file_write_all(p, sv->bytes[i], sv->size[i]);
     }
 }
 
 static void free_saved(Saved *sv)
 {
     for (size_t i = 0; i < sv->n; i++)
-        free(sv->bytes[i]);
+        mem_free(sv->bytes[i]);
 }
 
 /* Reopen after the last segment was cut to len bytes (commit ends in
@@ -277,7 +241,7 @@ static void reopen_torn(const char *dir, uint64_t last_first, size_t len, const 
 /* Truncate the last segment of an n-commit log to every length. */
 static void torn_every_byte(uint64_t max_segment, uint64_t n)
 {
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     CommitLogOptions o = {.max_segment_bytes = max_segment};
     Seen seen = {0};
     CommitLog *l = open_ok(dir, &o, &seen, NULL);
@@ -298,11 +262,11 @@ static void torn_every_byte(uint64_t max_segment, uint64_t n)
     seg_path(dir, last_first, p, sizeof p);
     for (size_t len = 0; len <= size; len++) {
         restore_all(dir, &sv);
-        spit(p, orig, len);
+        file_write_all(p, orig, len);
         reopen_torn(dir, last_first, len, ends, nends, &o);
     }
     free_saved(&sv);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void test_torn_tail_every_byte_one_segment(void **state)
@@ -320,14 +284,14 @@ static void test_torn_tail_every_byte_later_segment(void **state)
 /* A log of n commits in one segment; positions of each commit. */
 static char *one_segment_log(uint64_t n, size_t *starts, uint8_t **bytes, size_t *size)
 {
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     Seen seen = {0};
     CommitLog *l = open_ok(dir, NULL, &seen, NULL);
     append_n(l, 0, n);
     assert_int_equal(commitlog_close(l, NULL), ST_OK);
     char p[512];
     seg_path(dir, 0, p, sizeof p);
-    *bytes = slurp(p, size);
+    *bytes = file_read_all(p, size);
     size_t pos = COMMITLOG_SEGMENT_HEADER;
     for (uint64_t i = 0; i <= n; i++) {
         starts[i] = pos;
@@ -347,7 +311,7 @@ static void test_bit_flip_in_last_commit_is_torn(void **state)
     seg_path(dir, 0, p, sizeof p);
     for (size_t at = starts[4]; at < size; at++) {
         orig[at] ^= (uint8_t)(1u << at % 8);
-        spit(p, orig, size);
+        file_write_all(p, orig, size);
         orig[at] ^= (uint8_t)(1u << at % 8);
         Seen seen = {0};
         CommitLogReport rep;
@@ -357,8 +321,8 @@ static void test_bit_flip_in_last_commit_is_torn(void **state)
         assert_int_equal(file_size(p), (long)starts[4]);
         assert_int_equal(commitlog_close(l, NULL), ST_OK);
     }
-    free(orig);
-    remove_dir(dir);
+    mem_free(orig);
+    test_remove_dir(dir);
 }
 
 static void test_bit_flip_earlier_is_refused(void **state)
@@ -371,7 +335,7 @@ static void test_bit_flip_earlier_is_refused(void **state)
     seg_path(dir, 0, p, sizeof p);
     for (size_t at = starts[0]; at < starts[4]; at++) {
         orig[at] ^= (uint8_t)(0x80u >> at % 8);
-        spit(p, orig, size);
+        file_write_all(p, orig, size);
         uint64_t bad = 0;                        /* the commit holding byte `at` */
         while (starts[bad + 1] <= at)
             bad++;
@@ -391,7 +355,7 @@ static void test_bit_flip_earlier_is_refused(void **state)
     }
     /* repair cuts at the bad commit, on request */
     orig[starts[2] + 30] ^= 1;
-    spit(p, orig, size);
+    file_write_all(p, orig, size);
     CommitLogReport rep;
     assert_int_equal(commitlog_repair(dir, &rep, NULL), ST_OK);
     assert_int_equal(rep.next_offset, 2);
@@ -399,14 +363,14 @@ static void test_bit_flip_earlier_is_refused(void **state)
     Seen seen = {0};
     assert_int_equal(commitlog_scan(dir, 0, check_visit, &seen, &rep, NULL), ST_OK);
     assert_int_equal(seen.count, 2);
-    free(orig);
-    remove_dir(dir);
+    mem_free(orig);
+    test_remove_dir(dir);
 }
 
 static void test_corruption_in_earlier_segment(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     CommitLogOptions o = {.max_segment_bytes = 300};
     Seen seen = {0};
     CommitLog *l = open_ok(dir, &o, &seen, NULL);
@@ -420,7 +384,7 @@ static void test_corruption_in_earlier_segment(void **state)
     /* the LAST commit of a middle segment: no intact commit after it in
      * that file, yet it is not a torn tail */
     sv.bytes[1][sv.size[1] - 1] ^= 4;
-    spit(p, sv.bytes[1], sv.size[1]);
+    file_write_all(p, sv.bytes[1], sv.size[1]);
     CommitLogError err;
     assert_int_equal(commitlog_open(dir, &o, 0, NULL, NULL, &l, NULL, &err), ST_MALFORMED);
     assert_non_null(strstr(err.msg, "not the last segment"));
@@ -438,7 +402,7 @@ static void test_corruption_in_earlier_segment(void **state)
     assert_int_equal(commitlog_scan(dir, 0, check_visit, &seen, &rep, NULL), ST_OK);
     assert_int_equal(seen.count, sv.first[1]);
     free_saved(&sv);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* A commit with a correct CRC but the wrong offset was written wrong:
@@ -457,14 +421,14 @@ static void test_wrong_offset_refused_at_tail(void **state)
         h[body + i] = (uint8_t)(crc >> 8 * i);
     char p[512];
     seg_path(dir, 0, p, sizeof p);
-    spit(p, b, size);
+    file_write_all(p, b, size);
     CommitLogError err;
     CommitLogReport rep;
     assert_int_equal(commitlog_scan(dir, 0, NULL, NULL, &rep, &err), ST_MALFORMED);
     assert_non_null(strstr(err.msg, "out of order"));
     assert_int_equal(err.offset, 2);
-    free(b);
-    remove_dir(dir);
+    mem_free(b);
+    test_remove_dir(dir);
 }
 
 /* ---- write failures through the I/O shim ---- */
@@ -506,7 +470,7 @@ static int shim_fsync(void *ctx, int fd)
 static void test_enospc_fails_and_never_lies(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     Shim shim = {.budget = -1, .write_errno = ENOSPC};
     CommitLogIo io = {shim_write, shim_fsync, &shim};
     CommitLogOptions o = {.sync = COMMITLOG_SYNC_BATCH, .io = &io};
@@ -545,13 +509,13 @@ static void test_enospc_fails_and_never_lies(void **state)
     assert_true(rep.dropped_bytes > 0 && rep.dropped_bytes <= 100 + COMMITLOG_PREALLOC);
     append_n(l, 30, 5);
     assert_int_equal(commitlog_close(l, NULL), ST_OK);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void test_fsync_failure_and_always(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     Shim shim = {.budget = -1};
     CommitLogIo io = {shim_write, shim_fsync, &shim};
     CommitLogOptions o = {.sync = COMMITLOG_SYNC_ALWAYS, .io = &io};
@@ -572,7 +536,7 @@ static void test_fsync_failure_and_always(void **state)
     assert_int_equal(commitlog_durable_upto(l), 5);
     strbuf_fini(&b);
     assert_int_equal(commitlog_close(l, NULL), ST_IO);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void test_torn_tail_log_line(void **state)
@@ -583,7 +547,7 @@ static void test_torn_tail_log_line(void **state)
     char *dir = one_segment_log(3, starts, &b, &size);
     char p[512];
     seg_path(dir, 0, p, sizeof p);
-    spit(p, b, size - 3);
+    file_write_all(p, b, size - 3);
     char *text = NULL;
     size_t textlen = 0;
     FILE *out = open_memstream(&text, &textlen);
@@ -600,8 +564,8 @@ static void test_torn_tail_log_line(void **state)
     assert_non_null(strstr(text, "after offset 2"));
     free(text);
     assert_int_equal(commitlog_close(l, NULL), ST_OK);
-    free(b);
-    remove_dir(dir);
+    mem_free(b);
+    test_remove_dir(dir);
 }
 
 /* A process that dies without closing leaves the preallocated zeros
@@ -611,7 +575,7 @@ static void test_torn_tail_log_line(void **state)
 static void test_preallocated_zeros_after_crash(void **state)
 {
     (void)state;
-    char *dir = make_dir(), *copy = make_dir();
+    char *dir = test_make_dir("clog"), *copy = test_make_dir("clog");
     CommitLogOptions o = {.sync = COMMITLOG_SYNC_BATCH};
     Seen seen = {0};
     CommitLog *l = open_ok(dir, &o, &seen, NULL);
@@ -621,10 +585,10 @@ static void test_preallocated_zeros_after_crash(void **state)
     seg_path(dir, 0, p, sizeof p);
     seg_path(copy, 0, q, sizeof q);
     size_t n;
-    uint8_t *b = slurp(p, &n);
+    uint8_t *b = file_read_all(p, &n);
     assert_true(b[n - 1] == 0);                  /* zeros ahead */
-    spit(q, b, n);
-    free(b);
+    file_write_all(q, b, n);
+    mem_free(b);
     assert_int_equal(commitlog_close(l, NULL), ST_OK);
     long content = file_size(p);                 /* close cut the zeros off */
     assert_true(content < (long)n);
@@ -640,8 +604,8 @@ static void test_preallocated_zeros_after_crash(void **state)
     assert_int_equal(seen.count, 12);
     assert_int_equal(rep.dropped_bytes, 0);
     assert_true(file_size(q) > content && file_size(q) < (long)n);
-    remove_dir(dir);
-    remove_dir(copy);
+    test_remove_dir(dir);
+    test_remove_dir(copy);
 }
 
 static void test_sync_names(void **state)

@@ -19,22 +19,7 @@
 #include "db/tx.h"
 #include "table_util.h"
 #include "util/log.h"
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/tinystdb-clog-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void remove_dir(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(dir);
-}
+#include "file_util.h"
 
 /* ---- replay into a database ---- */
 
@@ -97,7 +82,7 @@ static void run_tx(Db *db, CommitLog *l, TxDelta *d, uint32_t i)
 static void test_replay_into_db(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_db(&ts);
@@ -148,7 +133,7 @@ static void test_replay_into_db(void **state)
     db_free(again);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* One logged record by hand: player table, one inserted row, its
@@ -175,7 +160,7 @@ static void put_record(StrBuf *p, const StrBuf *row, int64_t seq_after)
 static void test_replay_keeps_zero_in_auto_inc(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("clog");
     CommitLog *l;
     assert_int_equal(commitlog_open(dir, NULL, 0, NULL, NULL, &l, NULL, NULL), ST_OK);
     StrBuf row, pay;
@@ -210,7 +195,7 @@ static void test_replay_keeps_zero_in_auto_inc(void **state)
     strbuf_fini(&pay);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 int main(void)

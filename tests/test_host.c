@@ -47,7 +47,7 @@ static HostConfig config(void)
 static HostModule *load_file(const char *path)
 {
     size_t len = 0;
-    uint8_t *wasm = read_whole(path, &len);
+    uint8_t *wasm = file_read_all(path, &len);
     if (!wasm)
         fail_msg("cannot read %s (run the tests from the repository root)", path);
     HostConfig cfg = config();

@@ -80,7 +80,7 @@ static HostModule *load_bytes(const char *what, uint8_t *wasm, size_t len)
 static HostModule *load(const char *path)
 {
     size_t len = 0;
-    uint8_t *wasm = read_whole(path, &len);
+    uint8_t *wasm = file_read_all(path, &len);
     if (!wasm)
         fail_msg("cannot read %s (run the tests from the repository root)", path);
     return load_bytes(path, wasm, len);

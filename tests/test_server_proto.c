@@ -204,7 +204,7 @@ static void expand(Script *s, const char *text, StrBuf *out)
             else
                 snprintf(path, sizeof path, "%.*s", (int)(len - 7), name + 7);
             size_t n;
-            char *bytes = tc_read_file(path, &n);
+            char *bytes = file_read_all(path, &n);
             if (!bytes)
                 fail_msg("%s:%d: cannot read %s", s->path, s->lineno, path);
             assert_int_equal(strbuf_putc(out, '"'), ST_OK);
@@ -303,7 +303,7 @@ static void run_script(void **state)
     Script s = { .path = *state };
     arena_init(&s.arena);
     size_t len;
-    char *text = tc_read_file(s.path, &len);
+    char *text = file_read_all(s.path, &len);
     assert_non_null(text);
     for (char *line = text, *next; line && *line; line = next) {
         next = strchr(line, '\n');

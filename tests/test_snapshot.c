@@ -24,49 +24,13 @@
 #include "db/tx.h"
 #include "table_util.h"
 #include "util/log.h"
+#include "file_util.h"
 
 /* ---- files ---- */
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/tinystdb-snap-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void remove_dir(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(dir);
-}
 
 static void snap_file(const char *dir, uint64_t off, char *out, size_t n)
 {
     snprintf(out, n, "%s/snapshot-%020llu.stdbsnap", dir, (unsigned long long)off);
-}
-
-static uint8_t *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*n + 1);
-    assert_int_equal(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
-
-static void write_all(const char *path, const uint8_t *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
 }
 
 /* ---- the schema: player, item, note; variants break one thing each ---- */
@@ -274,7 +238,7 @@ static Db *restore(Typespace *ts, const char *dir, uint64_t *off, SnapshotScan *
 static void test_round_trip(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 300);
@@ -310,13 +274,13 @@ static void test_round_trip(void **state)
     db_free(again);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void test_refused_in_tx_and_nonempty(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 20);
@@ -331,13 +295,13 @@ static void test_refused_in_tx_and_nonempty(void **state)
     assert_non_null(strstr(e.msg, "not empty"));
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void test_temp_file_ignored(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 50);
@@ -346,11 +310,11 @@ static void test_temp_file_ignored(void **state)
     char good[512], tmp[600], other[600];
     snap_file(dir, 10, good, sizeof good);
     size_t n;
-    uint8_t *b = read_all(good, &n);
+    uint8_t *b = file_read_all(good, &n);
     snprintf(tmp, sizeof tmp, "%s/snapshot-%020llu.stdbsnap.tmp", dir, 20ull);
-    write_all(tmp, b, n / 2);
+    file_write_all(tmp, b, n / 2);
     snprintf(other, sizeof other, "%s/notes.txt", dir);
-    write_all(other, b, 3);
+    file_write_all(other, b, 3);
     uint64_t off;
     SnapshotScan scan;
     Db *again = restore(&ts, dir, &off, &scan);
@@ -363,11 +327,11 @@ static void test_temp_file_ignored(void **state)
     assert_int_not_equal(access(tmp, F_OK), 0);
     assert_int_equal(access(good, F_OK), 0);
     assert_int_equal(access(other, F_OK), 0);   /* not ours: left alone */
-    free(b);
+    mem_free(b);
     db_free(again);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* Snapshot 10 (state A) and 20 (state B, damaged by `damage`): restore
@@ -381,7 +345,7 @@ static void expect_fallback(Typespace *ts, const char *dir, Db *a, const uint8_t
     memcpy(bad, good, n);
     if (flip_at >= 0)
         bad[flip_at] ^= (uint8_t)(1u << (flip_at % 8));
-    write_all(p, bad, keep_len);
+    file_write_all(p, bad, keep_len);
     free(bad);
     uint64_t off;
     SnapshotScan scan;
@@ -397,7 +361,7 @@ static void expect_fallback(Typespace *ts, const char *dir, Db *a, const uint8_t
 static void test_damaged_newest_falls_back(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 12);
@@ -407,7 +371,7 @@ static void test_damaged_newest_falls_back(void **state)
     char p[512];
     snap_file(dir, 20, p, sizeof p);
     size_t n;
-    uint8_t *good = read_all(p, &n);
+    uint8_t *good = file_read_all(p, &n);
     /* truncated at several offsets: in the header, at its end, inside a
      * table, just before and inside the CRC */
     const size_t cuts[] = {0, 1, 7, 8, 23, 24, 25, 40, n / 2, n - 5, n - 4, n - 3, n - 1};
@@ -419,7 +383,7 @@ static void test_damaged_newest_falls_back(void **state)
     /* everything damaged: no snapshot, and the count of what was skipped */
     char p10[512];
     snap_file(dir, 10, p10, sizeof p10);
-    write_all(p10, good, 5);
+    file_write_all(p10, good, 5);
     uint64_t off;
     char *path;
     SnapshotScan scan;
@@ -429,14 +393,14 @@ static void test_damaged_newest_falls_back(void **state)
     assert_non_null(strstr(e.msg, "2 skipped"));
     /* a valid file under the wrong name is refused too */
     assert_int_equal(unlink(p), 0);
-    write_all(p10, good, n);
+    file_write_all(p10, good, n);
     assert_int_equal(snapshot_find_latest(dir, &off, &path, &scan, &e), ST_NOT_FOUND);
     assert_non_null(strstr(scan.why, "header says log offset 20"));
     free(good);
     db_free(b);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void expect_mismatch(Typespace *ts, const char *path, int variant, const char *needle)
@@ -454,7 +418,7 @@ static void expect_mismatch(Typespace *ts, const char *path, int variant, const 
 static void test_schema_mismatch(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 40);
@@ -468,7 +432,7 @@ static void test_schema_mismatch(void **state)
     expect_mismatch(&ts, p, V_MORE, "table \"extra\" of the schema is missing");
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* A stored 0 in an auto_inc column loads as 0: table_insert_exact runs
@@ -477,7 +441,7 @@ static void test_schema_mismatch(void **state)
 static void test_zero_in_auto_inc_loads_as_zero(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_db(&ts, V_ZERO_SEQ);
@@ -506,13 +470,13 @@ static void test_zero_in_auto_inc_loads_as_zero(void **state)
     db_free(again);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 static void test_prune(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 10);
@@ -520,7 +484,7 @@ static void test_prune(void **state)
         assert_int_equal(snapshot_write(db, dir, off, NULL, NULL), ST_OK);
     char p[512];
     snap_file(dir, 40, p, sizeof p);
-    write_all(p, (const uint8_t *)"garbage", 7);
+    file_write_all(p, (const uint8_t *)"garbage", 7);
     uint32_t removed;
     /* keep 2 valid ones (30, 20); the damaged 40 stays as evidence */
     assert_int_equal(snapshot_prune(dir, 2, &removed, NULL), ST_OK);
@@ -541,14 +505,14 @@ static void test_prune(void **state)
     assert_int_equal(removed, 2);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* Out of memory at every allocation of a write: an error, no file left. */
 static void test_write_out_of_memory(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = test_make_dir("snap");
     Typespace ts;
     typespace_init(&ts);
     Db *db = make_filled(&ts, 30);
@@ -569,7 +533,7 @@ static void test_write_out_of_memory(void **state)
     assert_int_equal(st, ST_OK);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(dir);
+    test_remove_dir(dir);
 }
 
 /* One logged transaction: step i inside tx_begin/tx_commit. */
@@ -584,7 +548,7 @@ static void logged_step(Db *db, CommitLog *l, TxDelta *d, uint32_t i)
 static void test_restart(void **state)
 {
     (void)state;
-    char *root = make_dir();
+    char *root = test_make_dir("snap");
     char logdir[256], snapdir[256];
     snprintf(logdir, sizeof logdir, "%s/clog", root);
     snprintf(snapdir, sizeof snapdir, "%s/snapshots", root);
@@ -638,7 +602,7 @@ static void test_restart(void **state)
     db_free(again);
     db_free(db);
     typespace_fini(&ts);
-    remove_dir(root);
+    test_remove_dir(root);
 }
 
 int main(void)

@@ -169,7 +169,7 @@ static Status print_result(Arena *a, const ProtoReply *rep, const SqlCol *cols, 
         if (st != ST_OK)
             return st;
     }
-    return cmd_sql_table(headers, ncols, cells, nrows, out);
+    return sql_format_grid(headers, ncols, cells, nrows, out);
 }
 
 /* EXPLAIN's answer: the "plan" of each row, one line each. */

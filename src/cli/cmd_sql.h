@@ -14,7 +14,7 @@
  *   Describe ─► {"tables":[{"name","columns":[{"name","type":"u64"}...]}]}
  *   sql_parse(query) ─► SqlStmt ─► columns: names + type texts
  *   OneOffQuery ─► rows {"col": json} ─► cmd_sql_format_value ─► cells
- *   cells ─► cmd_sql_table (the layout of client-protocol.md section 10)
+ *   cells ─► sql_format_grid (src/sql/format.c: the layout of client-protocol.md section 10)
  *
  * Type texts are what alg_type_format writes: `u64`, `String`, `bool`,
  * `Identity`, `Option<String>`, `Array<u8>`, `(x: f32, y: f32)`,
@@ -37,10 +37,6 @@
  * the JSON alone).  ST_INVALID when v does not have the type's shape. */
 Status cmd_sql_format_value(Arena *a, const char *type, const JsonValue *v, StrBuf *out);
 
-/* The psql-style table: ncols headers, nrows rows of ncols cells each
- * (row-major).  No columns: a single empty line (what DML prints). */
-Status cmd_sql_table(const char *const *headers, size_t ncols, const char *const *cells,
-                     size_t nrows, StrBuf *out);
 
 /* `tinystdb sql NAME "QUERY"` and `tinystdb subscribe NAME QUERY...`. */
 int cmd_sql(int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * cmd_sql_value.c - one JSON value printed as `spacetime sql` prints a
- * value of a given type, and the table those values are laid out in.
+ * value of a given type (the table they are laid out in is
+ * sql_format_grid, src/sql/format.c).
  *
  * The type arrives as text (the schema's column types, written by
  * alg_type_format) and is parsed here into a small tree:
@@ -9,8 +10,8 @@
  *
  * Then the JSON value and the tree are walked together.  The value
  * formats are those of src/sql/format.c (chapter 25), which formats
- * BSATN on the server; this file reaches the same text from the JSON a
- * client receives:
+ * BSATN rows where they are at hand (the SQL engine's own tests); this
+ * file reaches the same text from the JSON a client receives:
  *
  *   String "Bob"        ─► "Bob"        (quoted, not escaped)
  *   Array<u8> "0a0b"    ─► 0x0a0b
@@ -22,7 +23,6 @@
  *   Option [0, v]       ─► (some = v)   [1, []] ─► (none = ())
  *   product {"a":1}     ─► (a = 1)      sum [tag, v] ─► (Variant = v)
  *
- * Widths in the table count code points, not bytes, as format.c does.
  *
  * Book: chapter 28, book/28-subscriptions.md
  */
@@ -306,54 +306,5 @@ Status cmd_sql_format_value(Arena *a, const char *type, const JsonValue *v, StrB
     Status st = fmt(a, t, v, out, 0);
     if (st != ST_OK)
         out->len = mark;
-    return st;
-}
-
-/* ---- the table ---- */
-
-static size_t width(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;   /* count UTF-8 lead bytes */
-    return n;
-}
-
-static Status put_row(StrBuf *out, const char *const *cells, const size_t *w, size_t ncols)
-{
-    Status st = ST_OK;
-    for (size_t c = 0; c < ncols && st == ST_OK; c++) {
-        st = strbuf_printf(out, "%s %s", c ? "|" : "", cells[c]);
-        for (size_t k = width(cells[c]); k <= w[c] && st == ST_OK; k++)
-            st = strbuf_putc(out, ' ');
-    }
-    return st == ST_OK ? strbuf_putc(out, '\n') : st;
-}
-
-Status cmd_sql_table(const char *const *headers, size_t ncols, const char *const *cells,
-                     size_t nrows, StrBuf *out)
-{
-    if (ncols == 0)
-        return strbuf_putc(out, '\n');
-    size_t *w = mem_calloc(ncols, sizeof *w);
-    if (!w)
-        return ST_NOMEM;
-    for (size_t c = 0; c < ncols; c++) {
-        w[c] = width(headers[c]);
-        for (size_t r = 0; r < nrows; r++)
-            if (width(cells[r * ncols + c]) > w[c])
-                w[c] = width(cells[r * ncols + c]);
-    }
-    Status st = put_row(out, headers, w, ncols);
-    for (size_t c = 0; c < ncols && st == ST_OK; c++) {
-        st = c ? strbuf_putc(out, '+') : ST_OK;
-        for (size_t k = 0; k < w[c] + 2 && st == ST_OK; k++)
-            st = strbuf_putc(out, '-');
-    }
-    if (st == ST_OK)
-        st = strbuf_putc(out, '\n');
-    for (size_t r = 0; r < nrows && st == ST_OK; r++)
-        st = put_row(out, cells + r * ncols, w, ncols);
-    mem_free(w);
     return st;
 }

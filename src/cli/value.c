@@ -17,6 +17,7 @@
  * Book: chapter 8, book/08-cli.md
  */
 #include "value.h"
+#include "../util/hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -54,16 +55,6 @@ const char *value_type_name(uint8_t type)
 
 /* ---- parsing ------------------------------------------------------------ */
 
-static int digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* All of s as an unsigned number in `base`; NULL or the reason it is not. */
 static const char *parse_digits(const char *s, unsigned base, uint64_t *out)
@@ -72,7 +63,7 @@ static const char *parse_digits(const char *s, unsigned base, uint64_t *out)
     if (*s == '\0')
         return "no digits";
     for (; *s; s++) {
-        int d = digit_value(*s);
+        int d = hex_digit(*s);
         if (d < 0 || (unsigned)d >= base)
             return "not a number";
         if (v > (UINT64_MAX - (unsigned)d) / base)
@@ -112,7 +103,7 @@ static bool is_raw_hex(const char *s)
     if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || s[2] == '\0')
         return false;
     for (s += 2; *s; s++)
-        if (digit_value(*s) < 0)
+        if (hex_digit(*s) < 0)
             return false;
     return true;
 }

@@ -25,6 +25,7 @@
 
 #include "../db/bsatn.h"
 #include "../util/alloc.h"
+#include "../util/check.h"
 
 #define FAIL(err, ...) moddef_error((err), ST_INVALID, __VA_ARGS__)
 
@@ -275,14 +276,6 @@ Status moddef_validate(ModuleDef *def, ModError *err)
 }
 
 /* ---- invariants (for tests) ------------------------------------------------- */
-
-#define CHECK(cond, ...)                                                         \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            snprintf(msg, msglen, __VA_ARGS__);                                  \
-            return ST_INVALID;                                                   \
-        }                                                                        \
-    } while (0)
 
 static bool cols_ok(ModCols c, uint16_t ncols)
 {

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "../util/alloc.h"
+#include "../util/hex.h"
 
 /* ---- instances ------------------------------------------------------------------ */
 
@@ -256,18 +257,7 @@ const char *module_outcome_name(HostOutcome o)
 
 void module_identity_hex(const uint8_t id[32], char out[65])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {          /* big-endian text of a little-endian number */
-        out[2 * i] = digits[id[31 - i] >> 4];
-        out[2 * i + 1] = digits[id[31 - i] & 15];
-    }
-    out[64] = '\0';
-}
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    hex_encode(id, 32, true, out);   /* big-endian text of a little-endian number */
 }
 
 bool module_identity_parse(const char *hex, uint8_t out[32])
@@ -276,11 +266,5 @@ bool module_identity_parse(const char *hex, uint8_t out[32])
         hex += 2;
     if (strlen(hex) != 64)
         return false;
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[31 - i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
+    return hex_decode(hex, 32, true, out, NULL);
 }

@@ -40,6 +40,7 @@
 
 #include "../db/bsatn.h"
 #include "../util/alloc.h"
+#include "../util/hex.h"
 #include "sats_json_int.h"
 
 typedef enum SegKind { SEG_FIELD, SEG_ELEM, SEG_VARIANT, SEG_ARG } SegKind;
@@ -236,14 +237,6 @@ static Status read_string(Reader *r, const AlgType *t, const JsonValue *v, const
 }
 
 /* ---- arrays -------------------------------------------------------------- */
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);   /* ASCII lower case */
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* Array<u8> from a hex string ("0a0b"; a "0x" prefix is tolerated). */
 static Status read_hex_bytes(Reader *r, const JsonValue *v, const PathSeg *at)

@@ -22,6 +22,7 @@
  * Book: chapter 18, book/18-sats-json.md
  */
 #include "sats_json_int.h"
+#include "../util/hex.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -80,17 +81,6 @@ static bool is_zero(const uint32_t w[LIMBS])
     return top_bit(w) < 0;
 }
 
-static int digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 99;
-}
-
 /* Does magnitude m, with sign neg, fit `bits` bits (signed or not)? */
 static bool fits(const uint32_t m[LIMBS], bool neg, unsigned bits, bool is_signed)
 {
@@ -123,8 +113,8 @@ Status sats_json_num_parse_int(const char *s, size_t n, bool allow_hex, unsigned
         return ST_INVALID;
     bool overflow = false;
     for (; i < n; i++) {
-        int d = digit_value(s[i]);
-        if (d >= (int)base)
+        int d = hex_digit(s[i]);
+        if (d < 0 || d >= (int)base)
             return ST_INVALID;
         if (!overflow && !mul_add(m, base, (uint32_t)d))
             overflow = true;   /* keep going: a later bad digit is a syntax error */

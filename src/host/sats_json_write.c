@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../db/bsatn.h"
+#include "../util/hex.h"
 #include "sats_json_int.h"
 
 typedef struct Writer {
@@ -98,12 +99,9 @@ static Status write_string(Writer *w)
 /* Array<u8>: "0a0b", as the hex crate writes it. */
 static Status write_hex(Writer *w, uint32_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     Status st = strbuf_putc(w->out, '"');
-    for (uint32_t i = 0; st == ST_OK && i < n; i++) {
-        char pair[2] = {digits[w->p[i] >> 4], digits[w->p[i] & 0xF]};
-        st = strbuf_append(w->out, pair, 2);
-    }
+    if (st == ST_OK)
+        st = hex_append(w->out, w->p, n, false);
     w->p += n;
     return st == ST_OK ? strbuf_putc(w->out, '"') : st;
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../util/alloc.h"
+#include "../util/check.h"
 #include "../util/log.h"
 #include "../util/vec.h"
 
@@ -378,14 +379,6 @@ void sched_on_fired(Scheduler *s, SchedFiredFn *fn, void *user)
     s->on_fired = fn;
     s->fired_user = user;
 }
-
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            snprintf(msg, msglen, __VA_ARGS__);                                           \
-            return ST_INVALID;                                                            \
-        }                                                                                 \
-    } while (0)
 
 Status sched_check(const Scheduler *s, char *msg, size_t msglen)
 {

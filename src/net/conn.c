@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../util/alloc.h"
+#include "../util/check.h"
 #include "../util/log.h"
 
 #ifndef MSG_NOSIGNAL
@@ -435,14 +436,6 @@ size_t conn_queued(const Conn *c)
     return c->out_len;
 }
 
-
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            snprintf(msg, msglen, __VA_ARGS__);                                \
-            return ST_INVALID;                                                 \
-        }                                                                      \
-    } while (0)
 
 Status conn_check(const Conn *c, char *msg, size_t msglen)
 {

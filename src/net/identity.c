@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/hex.h"
+
 Status identity_error(IdError *err, Status st, const char *fmt, ...)
 {
     if (err) {
@@ -36,30 +38,6 @@ Status identity_error(IdError *err, Status st, const char *fmt, ...)
 }
 
 /* ---- hex, both directions -------------------------------------------- */
-
-static const char HEX[] = "0123456789abcdef";
-
-/* Big-endian lowercase hex of the n little-endian bytes le. */
-static void hex_out(const uint8_t *le, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b = le[n - 1 - i];
-        out[2 * i] = HEX[b >> 4];
-        out[2 * i + 1] = HEX[b & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Parse 1 to 2n hex digits (big-endian, right-aligned: missing leading
  * digits are zeros) into n little-endian bytes.  what names the thing in
@@ -112,7 +90,7 @@ bool identity_is_zero(const Identity *id)
 
 void identity_format_hex(const Identity *id, char out[IDENTITY_HEX_LEN + 1])
 {
-    hex_out(id->le, IDENTITY_LEN, out);
+    hex_encode(id->le, IDENTITY_LEN, true, out);
 }
 
 void identity_format_u256(const Identity *id, char out[IDENTITY_U256_LEN + 1])
@@ -229,7 +207,7 @@ Status identity_conn_random(ConnectionId *out, IdError *err)
 
 void identity_conn_format_hex(const ConnectionId *c, char out[CONNID_HEX_LEN + 1])
 {
-    hex_out(c->le, CONNID_LEN, out);
+    hex_encode(c->le, CONNID_LEN, true, out);
 }
 
 Status identity_conn_parse_hex(const char *s, size_t len, ConnectionId *out, IdError *err)

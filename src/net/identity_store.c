@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "../util/alloc.h"
+#include "../util/hex.h"
 #include "../util/vec.h"
 
 /* hash, space, identity, space, subject, newline */
@@ -349,12 +350,6 @@ static LineRead read_line(FILE *f, char *buf, size_t cap)
     return n == 0 ? LINE_EOF : LINE_UNTERMINATED;
 }
 
-/* The value of one lowercase hex digit (already checked by lower_hex). */
-static unsigned nibble(char c)
-{
-    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
-}
-
 static bool valid_subject(const char *s, size_t len)
 {
     if (len == 0 || len > IDENTITY_MAX_CLAIM)
@@ -378,8 +373,7 @@ static Status parse_entry(IdentityStore *st, char *line, IdError *err)
     Identity id, derived;
     if (hlen != 2 * SHA256_DIGEST_LEN || !lower_hex(line, hlen))
         return identity_error(err, ST_MALFORMED, "the token hash is not 64 lowercase hex digits");
-    for (size_t i = 0; i < SHA256_DIGEST_LEN; i++)
-        hash[i] = (uint8_t)(nibble(line[2 * i]) << 4 | nibble(line[2 * i + 1]));
+    hex_decode(line, SHA256_DIGEST_LEN, false, hash, NULL);   /* checked by lower_hex */
     Status rc = identity_parse_hex(sp1 + 1, ilen, &id, err);
     if (rc != ST_OK)
         return rc;

@@ -20,6 +20,7 @@
  * Book: chapter 20, book/20-protocol.md
  */
 #include "proto_int.h"
+#include "../util/hex.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -202,17 +203,6 @@ const FieldType proto_t_string_list = {"array of strings", sizeof(ProtoStrList),
 
 /* ---- bytes ----------------------------------------------------------------- */
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* "0a0b" (SATS-JSON's byte array: hex without 0x). */
 static Status read_hex(ProtoCtx *c, const JsonValue *v, ProtoBytes *out)
 {
@@ -221,12 +211,9 @@ static Status read_hex(ProtoCtx *c, const JsonValue *v, ProtoBytes *out)
     uint8_t *p = v->len ? arena_alloc(c->arena, v->len / 2) : NULL;
     if (v->len && !p)
         return proto_fail(c, ST_NOMEM, "out of memory");
-    for (size_t i = 0; i < v->len; i += 2) {
-        int hi = hex_digit(v->str[i]), lo = hex_digit(v->str[i + 1]);
-        if (hi < 0 || lo < 0)
-            return proto_fail(c, ST_INVALID, "bad hex digit at offset %zu", hi < 0 ? i : i + 1);
-        p[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
+    size_t bad;
+    if (!hex_decode(v->str, v->len / 2, false, p, &bad))
+        return proto_fail(c, ST_INVALID, "bad hex digit at offset %zu", bad);
     out->data = p;
     out->len = v->len / 2;
     return ST_OK;
@@ -264,13 +251,10 @@ static Status read_hex_bytes(ProtoCtx *c, const FieldType *t, const JsonValue *v
 static Status write_hex_bytes(StrBuf *sb, const FieldType *t, const void *src)
 {
     (void)t;
-    static const char digits[] = "0123456789abcdef";
     const ProtoBytes *b = src;
     Status st = strbuf_putc(sb, '"');
-    for (size_t i = 0; st == ST_OK && i < b->len; i++) {
-        char two[2] = {digits[b->data[i] >> 4], digits[b->data[i] & 15]};
-        st = strbuf_append(sb, two, 2);
-    }
+    if (st == ST_OK)
+        st = hex_append(sb, b->data, b->len, false);
     return st == ST_OK ? strbuf_putc(sb, '"') : st;
 }
 

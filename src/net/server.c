@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "../util/alloc.h"
+#include "../util/check.h"
 #include "../util/log.h"
 
 void server_config_default(ServerConfig *cfg)
@@ -493,14 +494,6 @@ HostModule *server_database(Server *s, const char *name)
     Database *db = server_db_find(s, name);
     return db ? db->hm : NULL;
 }
-
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            snprintf(msg, msglen, __VA_ARGS__);                                            \
-            return ST_INVALID;                                                             \
-        }                                                                                  \
-    } while (0)
 
 static bool registered(const Server *s, const Database *db)
 {

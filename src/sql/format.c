@@ -213,80 +213,101 @@ Status sql_format_value(const Typespace *ts, const AlgType *t, const uint8_t *p,
 
 /* ---- the table ---- */
 
-static size_t width(const char *s, size_t n)
+/* The layout alone, shared with `tinystdb sql` (src/cli/cmd_sql.c), which
+ * has its cells as text from the wire. */
+
+static size_t width(const char *s)
 {
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w += ((unsigned char)s[i] & 0xC0) != 0x80;   /* count lead bytes only */
-    return w;
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;   /* count UTF-8 lead bytes */
+    return n;
 }
 
-static Status cell(StrBuf *out, const char *s, size_t n, size_t w, bool first)
+static Status put_row(StrBuf *out, const char *const *cells, const size_t *w, size_t ncols)
 {
-    Status st = strbuf_printf(out, "%s %.*s", first ? "" : "|", (int)n, s);
-    for (size_t i = width(s, n); i <= w && st == ST_OK; i++)
-        st = strbuf_putc(out, ' ');
+    Status st = ST_OK;
+    for (size_t c = 0; c < ncols && st == ST_OK; c++) {
+        st = strbuf_printf(out, "%s %s", c ? "|" : "", cells[c]);
+        for (size_t k = width(cells[c]); k <= w[c] && st == ST_OK; k++)
+            st = strbuf_putc(out, ' ');
+    }
+    return st == ST_OK ? strbuf_putc(out, '\n') : st;
+}
+
+Status sql_format_grid(const char *const *headers, size_t ncols, const char *const *cells,
+                       size_t nrows, StrBuf *out)
+{
+    if (ncols == 0)
+        return strbuf_putc(out, '\n');
+    size_t *w = mem_calloc(ncols, sizeof *w);
+    if (!w)
+        return ST_NOMEM;
+    for (size_t c = 0; c < ncols; c++) {
+        w[c] = width(headers[c]);
+        for (size_t r = 0; r < nrows; r++)
+            if (width(cells[r * ncols + c]) > w[c])
+                w[c] = width(cells[r * ncols + c]);
+    }
+    Status st = put_row(out, headers, w, ncols);
+    for (size_t c = 0; c < ncols && st == ST_OK; c++) {
+        st = c ? strbuf_putc(out, '+') : ST_OK;
+        for (size_t k = 0; k < w[c] + 2 && st == ST_OK; k++)
+            st = strbuf_putc(out, '-');
+    }
+    if (st == ST_OK)
+        st = strbuf_putc(out, '\n');
+    for (size_t r = 0; r < nrows && st == ST_OK; r++)
+        st = put_row(out, cells + r * ncols, w, ncols);
+    mem_free(w);
     return st;
 }
 
-/* Every cell's text (row-major, header row first) with its end offset. */
-static Status render_cells(const SqlResult *res, StrBuf *text, size_t *ends)
+/* Every cell's text, header row first, each a NUL-terminated string in
+ * the arena. */
+static Status render_cells(Arena *a, const SqlResult *res, const char **cells)
 {
+    StrBuf sb;
+    strbuf_init(&sb);
     Status st = ST_OK;
     size_t k = 0;
-    for (uint32_t c = 0; c < res->ncols && st == ST_OK; c++) {
-        st = res->cols[c].name ? strbuf_puts(text, res->cols[c].name)
-                               : strbuf_printf(text, "column %u", c);
-        ends[k++] = text->len;
-    }
+    for (uint32_t c = 0; c < res->ncols && st == ST_OK; c++)
+        cells[k++] = res->cols[c].name;
     for (size_t r = 0; r < res->rows.count && st == ST_OK; r++) {
         size_t len, off = 0;
         const uint8_t *row = rowlist_get(&res->rows, r, &len);
         for (uint32_t c = 0; c < res->ncols && st == ST_OK; c++) {
             const SqlColumn *col = &res->cols[c];
             size_t used;
-            Arena a;
-            arena_init(&a);
             Value *v;
             DbError err;
-            st = value_decode(&a, col->ts, col->type, row + off, len - off, &used, &v, &err);
+            strbuf_clear(&sb);
+            st = value_decode(a, col->ts, col->type, row + off, len - off, &used, &v, &err);
             if (st == ST_OK)
-                st = fmt(col->ts, col->type, v, text, 0);
-            arena_fini(&a);
+                st = fmt(col->ts, col->type, v, &sb, 0);
+            if (st == ST_OK && !(cells[k++] = arena_strndup(a, sb.data ? sb.data : "", sb.len)))
+                st = ST_NOMEM;
             off += used;
-            ends[k++] = text->len;
         }
     }
+    strbuf_fini(&sb);
     return st;
 }
 
 Status sql_format_table(const SqlResult *res, StrBuf *out)
 {
-    if (res->ncols == 0)
-        return strbuf_putc(out, '\n');
-    size_t ncells = (res->rows.count + 1) * res->ncols;
-    size_t *ends = mem_calloc(ncells, sizeof *ends), *w = mem_calloc(res->ncols, sizeof *w);
-    StrBuf text;
-    strbuf_init(&text);
-    Status st = ends && w ? render_cells(res, &text, ends) : ST_NOMEM;
-    for (size_t i = 0; i < ncells && st == ST_OK; i++) {
-        size_t from = i ? ends[i - 1] : 0, cw = width(text.data + from, ends[i] - from);
-        if (cw > w[i % res->ncols])
-            w[i % res->ncols] = cw;
+    Arena a;
+    arena_init(&a);
+    const char **cells = arena_calloc(&a, (res->rows.count + 1) * res->ncols + 1, sizeof *cells);
+    Status st = cells ? render_cells(&a, res, cells) : ST_NOMEM;
+    for (uint32_t c = 0; c < res->ncols && st == ST_OK; c++) {   /* unnamed columns */
+        char name[32];
+        int n = snprintf(name, sizeof name, "column %u", c);
+        if (!cells[c] && !(cells[c] = arena_strndup(&a, name, (size_t)n)))
+            st = ST_NOMEM;
     }
-    for (size_t i = 0; i < ncells && st == ST_OK; i++) {
-        size_t from = i ? ends[i - 1] : 0, c = i % res->ncols;
-        st = cell(out, text.data + from, ends[i] - from, w[c], c == 0);
-        if (st == ST_OK && c + 1 == res->ncols)
-            st = strbuf_putc(out, '\n');
-        for (size_t d = 0; i == res->ncols - 1 && d < res->ncols && st == ST_OK; d++) {
-            for (size_t k = 0; k < w[d] + 2 && st == ST_OK; k++)
-                st = strbuf_putc(out, '-');
-            st = st == ST_OK ? strbuf_puts(out, d + 1 < res->ncols ? "+" : "\n") : st;
-        }
-    }
-    strbuf_fini(&text);
-    mem_free(ends);
-    mem_free(w);
+    if (st == ST_OK)
+        st = sql_format_grid(cells, res->ncols, cells + res->ncols, res->rows.count, out);
+    arena_fini(&a);
     return st;
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../db/bsatn.h"
+#include "../util/hex.h"
 #include "sql.h"
 
 #define BIG_WORDS 9               /* 288 bits: room to notice overflow past 256 */
@@ -173,19 +174,10 @@ static bool int_bytes(const char *text, unsigned bytes, bool sign, uint8_t *out)
 
 /* ---- hex, timestamps ---- */
 
-static int hexval(char c)
-{
-    return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
-}
-
 /* ndigits hex digits (big-endian text) as little-endian bytes. */
 static bool hex_le(const char *s, size_t len, size_t ndigits, uint8_t *out)
 {
-    if (len != ndigits)
-        return false;
-    for (size_t i = 0; i < ndigits / 2; i++)
-        out[ndigits / 2 - 1 - i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
-    return true;
+    return len == ndigits && hex_decode(s, ndigits / 2, true, out, NULL);
 }
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -313,8 +305,8 @@ static bool encode(const SqlQuery *q, const SqlExpr *e, const AlgType *r, StrBuf
         st = strbuf_append(out, len4, 4);
         for (size_t i = 0; i < n && st == ST_OK; i++)
             st = strbuf_putc(out, (char)(sender ? q->ctx.sender[31 - i]
-                                                : hexval(e->text[2 * i]) << 4 |
-                                                      hexval(e->text[2 * i + 1])));
+                                                : hex_digit(e->text[2 * i]) << 4 |
+                                                      hex_digit(e->text[2 * i + 1])));
     } else {
         return false;
     }

@@ -276,6 +276,11 @@ Status sql_delta_eval(SqlQuery *q, const TxDelta *d, RowList *inserts, RowList *
 
 /* Exactly what `spacetime sql` writes to stdout for this result. */
 Status sql_format_table(const SqlResult *res, StrBuf *out);
+/* The same layout for cells already in text: ncols headers, nrows rows of
+ * ncols cells each (row-major).  No columns: a single empty line (what
+ * DML prints).  `tinystdb sql` uses it for the rows it gets as JSON. */
+Status sql_format_grid(const char *const *headers, size_t ncols, const char *const *cells,
+                       size_t nrows, StrBuf *out);
 /* One value as `spacetime sql` shows it in a cell. */
 Status sql_format_value(const Typespace *ts, const AlgType *t, const uint8_t *p, size_t len,
                         StrBuf *out);

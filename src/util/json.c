@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "hex.h"
 
 typedef struct Parser {
     Arena *arena;
@@ -159,10 +160,7 @@ static long hex4(const char *s, size_t avail)
     long v = 0;
     for (int i = 0; i < 4; i++) {
         char c = s[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
+        int d = hex_digit(c);
         if (d < 0)
             return -1;
         v = v << 4 | d;
